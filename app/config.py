@@ -1,0 +1,39 @@
+"""The one settings object. No other module reads the environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    """Configuration, read from environment variables (and a `.env` file if present)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'kb.sqlite3'}",
+        description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db.",
+    )
+    seed_file: Path = Field(default=PROJECT_ROOT / "data" / "seed.json")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = Field(default="info", pattern="^(debug|info|warning|error|critical)$")
+    public_base_url: str | None = Field(
+        default=None, description="Base URL for absolute links; default: taken from the request."
+    )
+    cors_origins: list[str] = Field(
+        default=["*"], description="Origins allowed to read the API; '*' for any (no credentials)."
+    )
+    cache_max_age: int = Field(default=60, ge=0, description="Cache-Control max-age in seconds.")
+    db_pool_size: int = Field(default=5, ge=1, le=100)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,785 @@
+"""Every record of the knowledge base, one family per entity.
+
+Each entity has the shapes the style guide asks for:
+
+- ``XBase``: the fields a curator writes, with their constraints (lengths, ranges, patterns,
+  vocabularies). The seed loader and the write API both validate through these.
+- ``XCreate``: what a seed document or a POST carries (references to other records by slug).
+- ``X`` (``table=True``): the row, with its integer key, ``version`` and UTC timestamps.
+- ``XPublic`` / ``XSummary``: what the read API returns; details embed related records one
+  level down through ``...Link`` shapes that never nest back.
+
+Links that carry data (a therapy treats a condition, uses an injectate, has a side effect, and
+the statements made about it) are full tables, and each cites exactly one source: two sources
+saying the same thing are two rows, each keeping its own wording and level of evidence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, ConfigDict, StringConstraints, model_validator
+from sqlalchemy import JSON, DateTime, String, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# --------------------------------------------------------------------------------------------
+# Vocabularies and shared field types
+# --------------------------------------------------------------------------------------------
+
+
+class EvidenceLevel(StrEnum):
+    """Ordered from strongest to weakest; ``EVIDENCE_RANK`` gives the order."""
+
+    systematic_review = "systematic-review"
+    rct = "rct"
+    cohort = "cohort"
+    case_series = "case-series"
+    expert_opinion = "expert-opinion"
+    practitioner_claim = "practitioner-claim"
+
+
+EVIDENCE_RANK: dict[EvidenceLevel, int] = {level: rank for rank, level in enumerate(EvidenceLevel)}
+"""0 is the strongest evidence; sort ascending to put the strongest first."""
+
+
+class Frequency(StrEnum):
+    very_common = "very-common"
+    common = "common"
+    uncommon = "uncommon"
+    rare = "rare"
+    not_observed = "not-observed"
+    unknown = "unknown"
+
+
+class SourceKind(StrEnum):
+    web_page = "web-page"
+    journal_article = "journal-article"
+    systematic_review = "systematic-review"
+    book = "book"
+    book_chapter = "book-chapter"
+    trial_registry = "trial-registry"
+    guideline = "guideline"
+    code_set = "code-set"
+    other = "other"
+
+
+class CodeSystem(StrEnum):
+    icd_10_cm = "ICD-10-CM"
+    icd_10_am = "ICD-10-AM"
+    icd_11 = "ICD-11"
+    icd_9_cm = "ICD-9-CM"
+    snomed_ct = "SNOMED-CT"
+
+
+class ComponentRole(StrEnum):
+    proliferant = "proliferant"
+    local_anaesthetic = "local-anaesthetic"
+    sclerosant = "sclerosant"
+    buffer = "buffer"
+    diluent = "diluent"
+    other = "other"
+
+
+class FactTopic(StrEnum):
+    history = "history"
+    naming = "naming"
+    mechanism = "mechanism"
+    technique = "technique"
+    indications = "indications"
+    efficacy = "efficacy"
+    safety = "safety"
+
+
+class Attribution(StrEnum):
+    """Who makes a statement: the therapy's proponents, or an independent source."""
+
+    proponent = "proponent"
+    independent = "independent"
+
+
+VOCABULARY = String(40)
+"""Vocabulary values are stored as their text, so SQL readers (and Datasette) see 'rct'."""
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+Slug = Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=SLUG_PATTERN)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Percent = Annotated[float, Field(ge=0, le=100)]
+
+
+def _unique(values: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for value in values:
+        key = value.casefold()
+        if key in seen:
+            raise ValueError(f"duplicate entry {value!r}")
+        seen.add(key)
+    return values
+
+
+UniqueNames = Annotated[list[Name], AfterValidator(_unique)]
+UniqueSlugs = Annotated[list[Slug], AfterValidator(_unique)]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timestamps are stored and returned in UTC, also on SQLite (which keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC timestamp")
+        return None if value is None else value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _json_column() -> Any:
+    return Field(default_factory=list, sa_type=JSON, nullable=False)
+
+
+def _range_is_ordered(low: float | None, high: float | None, what: str) -> None:
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"{what}: minimum {low} is above maximum {high}")
+
+
+class StrictModel(SQLModel):
+    """Input models refuse unknown keys, so a typo in a seed or a request is an error."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+
+class Record(SQLModel):
+    """Bookkeeping every stored record carries."""
+
+    version: int = Field(default=1, ge=1)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class RecordPublic(SQLModel):
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+# --------------------------------------------------------------------------------------------
+# Source
+# --------------------------------------------------------------------------------------------
+
+DOI_PATTERN = r"^10\.\d{4,9}/\S+$"
+PMID_PATTERN = r"^[1-9]\d{0,8}$"
+TRIAL_ID_PATTERN = r"^(NCT\d{8}|ACTRN\d{14})$"
+ICD10_PATTERN = re.compile(r"[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?")
+
+
+class SourceBase(StrictModel):
+    slug: Slug = Field(unique=True, index=True)
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    kind: SourceKind = Field(sa_type=VOCABULARY)
+    authors: UniqueNames = _json_column()
+    publisher: Name | None = None
+    year: int | None = Field(default=None, ge=1800, le=2100)
+    journal: Name | None = None
+    citation: ShortText | None = Field(
+        default=None, description="Volume, issue and pages as printed, e.g. '2013;11(3):229-37'."
+    )
+    url: Annotated[str, StringConstraints(max_length=500, pattern=r"^https?://\S+$")] | None = None
+    doi: Annotated[str, StringConstraints(max_length=200, pattern=DOI_PATTERN)] | None = None
+    pmid: Annotated[str, StringConstraints(pattern=PMID_PATTERN)] | None = None
+    trial_registration: Annotated[str, StringConstraints(pattern=TRIAL_ID_PATTERN)] | None = None
+    accessed_on: dt.date | None = None
+    notes: LongText | None = None
+
+
+class SourceCreate(SourceBase):
+    pass
+
+
+class Source(SourceBase, Record, table=True):
+    __tablename__ = "sources"
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class SourceSummary(SQLModel):
+    slug: str
+    title: str
+    kind: SourceKind
+    year: int | None
+    url: str | None
+    doi: str | None
+    pmid: str | None
+
+
+class SourcePublic(RecordPublic):
+    slug: str
+    title: str
+    kind: SourceKind = Field(sa_type=VOCABULARY)
+    authors: list[str]
+    publisher: str | None
+    year: int | None
+    journal: str | None
+    citation: str | None
+    url: str | None
+    doi: str | None
+    pmid: str | None
+    trial_registration: str | None
+    accessed_on: dt.date | None
+    notes: str | None
+
+
+# --------------------------------------------------------------------------------------------
+# Condition
+# --------------------------------------------------------------------------------------------
+
+
+class ConditionCode(StrictModel):
+    system: CodeSystem
+    code: Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=r"^[0-9A-Z.]+$")]
+    title: Name
+
+    @model_validator(mode="after")
+    def _code_fits_system(self) -> ConditionCode:
+        if self.system in (CodeSystem.icd_10_cm, CodeSystem.icd_10_am):
+            if not ICD10_PATTERN.fullmatch(self.code):
+                raise ValueError(f"{self.code!r} is not a well-formed {self.system} code")
+        return self
+
+
+def _unique_codes(codes: list[ConditionCode]) -> list[ConditionCode]:
+    seen: set[tuple[str, str]] = set()
+    for code in codes:
+        if (code.system, code.code) in seen:
+            raise ValueError(f"duplicate code {code.system} {code.code}")
+        seen.add((code.system, code.code))
+    return codes
+
+
+class ConditionBase(StrictModel):
+    slug: Slug = Field(unique=True, index=True)
+    name: Name
+    synonyms: UniqueNames = _json_column()
+    body_region: Slug = Field(index=True)
+    category: Slug = Field(index=True)
+    codes: Annotated[list[ConditionCode], AfterValidator(_unique_codes)] = _json_column()
+    description: LongText | None = None
+    notes: LongText | None = None
+
+
+class ConditionCreate(ConditionBase):
+    sources: UniqueSlugs = Field(default_factory=list)
+
+
+class Condition(ConditionBase, Record, table=True):
+    __tablename__ = "conditions"
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class ConditionSummary(SQLModel):
+    slug: str
+    name: str
+    body_region: str
+    category: str
+
+
+class ConditionPublic(RecordPublic):
+    slug: str
+    name: str
+    synonyms: list[str]
+    body_region: str
+    category: str
+    codes: list[ConditionCode]
+    description: str | None
+    notes: str | None
+
+
+# --------------------------------------------------------------------------------------------
+# Injectate
+# --------------------------------------------------------------------------------------------
+
+
+class Component(StrictModel):
+    substance: Name
+    concentration_min_pct: Percent | None = None
+    concentration_max_pct: Percent | None = None
+    role: ComponentRole
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Component:
+        _range_is_ordered(self.concentration_min_pct, self.concentration_max_pct, "concentration")
+        return self
+
+
+class InjectateBase(StrictModel):
+    slug: Slug = Field(unique=True, index=True)
+    name: Name
+    components: Annotated[list[Component], Field(min_length=1)] = _json_column()
+    diluent: Name | None = None
+    description: LongText | None = None
+    notes: LongText | None = None
+
+
+class InjectateCreate(InjectateBase):
+    sources: UniqueSlugs = Field(default_factory=list)
+
+
+class Injectate(InjectateBase, Record, table=True):
+    __tablename__ = "injectates"
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class InjectateSummary(SQLModel):
+    slug: str
+    name: str
+
+
+class InjectatePublic(RecordPublic):
+    slug: str
+    name: str
+    components: list[Component]
+    diluent: str | None
+    description: str | None
+    notes: str | None
+
+
+# --------------------------------------------------------------------------------------------
+# Side effect
+# --------------------------------------------------------------------------------------------
+
+
+class SideEffectBase(StrictModel):
+    slug: Slug = Field(unique=True, index=True)
+    name: Name
+    description: LongText | None = None
+    serious: bool = False
+
+
+class SideEffectCreate(SideEffectBase):
+    sources: UniqueSlugs = Field(default_factory=list)
+
+
+class SideEffect(SideEffectBase, Record, table=True):
+    __tablename__ = "side_effects"
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class SideEffectSummary(SQLModel):
+    slug: str
+    name: str
+    serious: bool
+
+
+class SideEffectPublic(RecordPublic):
+    slug: str
+    name: str
+    description: str | None
+    serious: bool
+
+
+# --------------------------------------------------------------------------------------------
+# Therapy and the links it carries
+# --------------------------------------------------------------------------------------------
+
+
+class IndicationBase(StrictModel):
+    """The source says the therapy is used for (or treats) the condition."""
+
+    note: ShortText | None = None
+    quote: ShortText | None = None
+
+
+class IndicationCreate(IndicationBase):
+    condition: Slug
+    source: Slug
+
+
+class Indication(IndicationBase, Record, table=True):
+    __tablename__ = "indications"
+    __table_args__ = (UniqueConstraint("therapy_id", "condition_id", "source_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    therapy_id: int = Field(foreign_key="therapies.id", index=True, ondelete="CASCADE")
+    condition_id: int = Field(foreign_key="conditions.id", index=True, ondelete="RESTRICT")
+    source_id: int = Field(foreign_key="sources.id", index=True, ondelete="RESTRICT")
+
+
+class InjectateUseBase(StrictModel):
+    """How the therapy uses an injectate, as one source describes it (a protocol)."""
+
+    concentration_min_pct: Percent | None = None
+    concentration_max_pct: Percent | None = None
+    volume: ShortText | None = Field(default=None, description="e.g. '0.5-1 mL per point'")
+    depth: ShortText | None = Field(default=None, description="e.g. 'subcutaneous'")
+    target: ShortText | None = None
+    sessions: ShortText | None = None
+    interval: ShortText | None = None
+    guidance: ShortText | None = Field(default=None, description="e.g. 'ultrasound', 'palpation'")
+    note: ShortText | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> InjectateUseBase:
+        _range_is_ordered(self.concentration_min_pct, self.concentration_max_pct, "concentration")
+        return self
+
+
+class InjectateUseCreate(InjectateUseBase):
+    injectate: Slug
+    source: Slug
+    condition: Slug | None = Field(
+        default=None, description="Set when the protocol is for one condition."
+    )
+
+
+class InjectateUse(InjectateUseBase, Record, table=True):
+    __tablename__ = "injectate_uses"
+    id: int | None = Field(default=None, primary_key=True)
+    therapy_id: int = Field(foreign_key="therapies.id", index=True, ondelete="CASCADE")
+    injectate_id: int = Field(foreign_key="injectates.id", index=True, ondelete="RESTRICT")
+    source_id: int = Field(foreign_key="sources.id", index=True, ondelete="RESTRICT")
+    condition_id: int | None = Field(
+        default=None, foreign_key="conditions.id", index=True, ondelete="RESTRICT"
+    )
+
+
+class SideEffectReportBase(StrictModel):
+    """How often a source says the side effect occurs with the therapy."""
+
+    frequency: Frequency = Field(sa_type=VOCABULARY)
+    frequency_note: ShortText | None = Field(default=None, description="The figure as reported.")
+    quote: ShortText | None = None
+
+
+class SideEffectReportCreate(SideEffectReportBase):
+    side_effect: Slug
+    source: Slug
+
+
+class SideEffectReport(SideEffectReportBase, Record, table=True):
+    __tablename__ = "side_effect_reports"
+    __table_args__ = (UniqueConstraint("therapy_id", "side_effect_id", "source_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    therapy_id: int = Field(foreign_key="therapies.id", index=True, ondelete="CASCADE")
+    side_effect_id: int = Field(foreign_key="side_effects.id", index=True, ondelete="RESTRICT")
+    source_id: int = Field(foreign_key="sources.id", index=True, ondelete="RESTRICT")
+
+
+class FactBase(StrictModel):
+    """A statement about the therapy (its history, naming, mechanism ...) and who makes it."""
+
+    topic: FactTopic = Field(sa_type=VOCABULARY)
+    statement: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+    ]
+    attribution: Attribution = Field(sa_type=VOCABULARY)
+    verified: bool = Field(
+        default=False, description="True when an independent source confirms the statement."
+    )
+    quote: ShortText | None = None
+
+
+class FactCreate(FactBase):
+    source: Slug
+
+
+class Fact(FactBase, Record, table=True):
+    __tablename__ = "facts"
+    id: int | None = Field(default=None, primary_key=True)
+    therapy_id: int = Field(foreign_key="therapies.id", index=True, ondelete="CASCADE")
+    source_id: int = Field(foreign_key="sources.id", index=True, ondelete="RESTRICT")
+
+
+class TherapyBase(StrictModel):
+    slug: Slug = Field(unique=True, index=True)
+    name: Name
+    aliases: UniqueNames = _json_column()
+    summary: LongText
+    mechanism: LongText | None = Field(default=None, description="The proposed mechanism.")
+    technique: LongText | None = Field(default=None, description="Depth and target of injections.")
+    developed_by: Name | None = None
+    developed_in: Annotated[str, StringConstraints(max_length=40)] | None = Field(
+        default=None, description="As stated by the source, e.g. '1940s' or '2002'."
+    )
+    notes: LongText | None = None
+
+
+class TherapyCreate(TherapyBase):
+    sources: UniqueSlugs = Field(default_factory=list)
+    indications: list[IndicationCreate] = Field(default_factory=list)
+    injectates: list[InjectateUseCreate] = Field(default_factory=list)
+    side_effects: list[SideEffectReportCreate] = Field(default_factory=list)
+    facts: list[FactCreate] = Field(default_factory=list)
+
+
+class Therapy(TherapyBase, Record, table=True):
+    __tablename__ = "therapies"
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class TherapySummary(SQLModel):
+    slug: str
+    name: str
+    aliases: list[str]
+
+
+class TherapyPublic(RecordPublic):
+    slug: str
+    name: str
+    aliases: list[str]
+    summary: str
+    mechanism: str | None
+    technique: str | None
+    developed_by: str | None
+    developed_in: str | None
+    notes: str | None
+
+
+# --------------------------------------------------------------------------------------------
+# Record-to-source links (what a record's description rests on)
+# --------------------------------------------------------------------------------------------
+
+
+class TherapySource(SQLModel, table=True):
+    __tablename__ = "therapy_sources"
+    therapy_id: int = Field(foreign_key="therapies.id", primary_key=True, ondelete="CASCADE")
+    source_id: int = Field(foreign_key="sources.id", primary_key=True, ondelete="RESTRICT")
+
+
+class ConditionSource(SQLModel, table=True):
+    __tablename__ = "condition_sources"
+    condition_id: int = Field(foreign_key="conditions.id", primary_key=True, ondelete="CASCADE")
+    source_id: int = Field(foreign_key="sources.id", primary_key=True, ondelete="RESTRICT")
+
+
+class InjectateSource(SQLModel, table=True):
+    __tablename__ = "injectate_sources"
+    injectate_id: int = Field(foreign_key="injectates.id", primary_key=True, ondelete="CASCADE")
+    source_id: int = Field(foreign_key="sources.id", primary_key=True, ondelete="RESTRICT")
+
+
+class SideEffectSource(SQLModel, table=True):
+    __tablename__ = "side_effect_sources"
+    side_effect_id: int = Field(foreign_key="side_effects.id", primary_key=True, ondelete="CASCADE")
+    source_id: int = Field(foreign_key="sources.id", primary_key=True, ondelete="RESTRICT")
+
+
+# --------------------------------------------------------------------------------------------
+# Outcome
+# --------------------------------------------------------------------------------------------
+
+
+class OutcomeBase(StrictModel):
+    slug: Slug = Field(unique=True, index=True)
+    measure: Name = Field(description="e.g. 'success rate', 'WOMAC composite change'.")
+    finding: LongText = Field(description="The result in one or two plain sentences.")
+    value_min: float | None = None
+    value_max: float | None = None
+    unit: Annotated[str, StringConstraints(max_length=60)] | None = None
+    comparator: ShortText | None = None
+    comparator_value_min: float | None = None
+    comparator_value_max: float | None = None
+    follow_up: Annotated[str, StringConstraints(max_length=100)] | None = None
+    sample_size: int | None = Field(default=None, ge=1, le=10_000_000)
+    evidence_level: EvidenceLevel = Field(index=True, sa_type=VOCABULARY)
+    quote: ShortText | None = Field(default=None, description="A short quote or locator.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> OutcomeBase:
+        _range_is_ordered(self.value_min, self.value_max, "value")
+        _range_is_ordered(self.comparator_value_min, self.comparator_value_max, "comparator value")
+        return self
+
+
+class OutcomeCreate(OutcomeBase):
+    therapy: Slug
+    condition: Slug | None = None
+    source: Slug
+
+
+class Outcome(OutcomeBase, Record, table=True):
+    __tablename__ = "outcomes"
+    id: int | None = Field(default=None, primary_key=True)
+    therapy_id: int = Field(foreign_key="therapies.id", index=True, ondelete="RESTRICT")
+    condition_id: int | None = Field(
+        default=None, foreign_key="conditions.id", index=True, ondelete="RESTRICT"
+    )
+    source_id: int = Field(foreign_key="sources.id", index=True, ondelete="RESTRICT")
+    evidence_rank: int = Field(default=0, index=True, description="EVIDENCE_RANK of the level.")
+
+
+class OutcomeSummary(SQLModel):
+    slug: str
+    measure: str
+    finding: str
+    value_min: float | None
+    value_max: float | None
+    unit: str | None
+    evidence_level: EvidenceLevel
+
+
+class OutcomePublic(RecordPublic):
+    slug: str
+    measure: str
+    finding: str
+    value_min: float | None
+    value_max: float | None
+    unit: str | None
+    comparator: str | None
+    comparator_value_min: float | None
+    comparator_value_max: float | None
+    follow_up: str | None
+    sample_size: int | None
+    evidence_level: EvidenceLevel
+    quote: str | None
+
+
+# --------------------------------------------------------------------------------------------
+# Dataset bookkeeping
+# --------------------------------------------------------------------------------------------
+
+
+class DatasetState(SQLModel, table=True):
+    """One row: the dataset's version, bumped by every change, read by caches and ETags."""
+
+    __tablename__ = "dataset_state"
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(default=0, ge=0)
+    seeded: bool = False
+    content_hash: str | None = Field(default=None, max_length=64)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class SeedDocument(StrictModel):
+    """The whole knowledge base as one JSON document; records refer to each other by slug."""
+
+    sources: list[SourceCreate] = Field(default_factory=list)
+    conditions: list[ConditionCreate] = Field(default_factory=list)
+    injectates: list[InjectateCreate] = Field(default_factory=list)
+    side_effects: list[SideEffectCreate] = Field(default_factory=list)
+    therapies: list[TherapyCreate] = Field(default_factory=list)
+    outcomes: list[OutcomeCreate] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# Read shapes that embed related records one level down
+# --------------------------------------------------------------------------------------------
+
+
+class IndicationPublic(SQLModel):
+    therapy: TherapySummary
+    condition: ConditionSummary
+    source: SourceSummary
+    note: str | None
+    quote: str | None
+
+
+class InjectateUsePublic(SQLModel):
+    therapy: TherapySummary
+    injectate: InjectateSummary
+    condition: ConditionSummary | None
+    source: SourceSummary
+    concentration_min_pct: float | None
+    concentration_max_pct: float | None
+    volume: str | None
+    depth: str | None
+    target: str | None
+    sessions: str | None
+    interval: str | None
+    guidance: str | None
+    note: str | None
+
+
+class SideEffectReportPublic(SQLModel):
+    therapy: TherapySummary
+    side_effect: SideEffectSummary
+    source: SourceSummary
+    frequency: Frequency
+    frequency_note: str | None
+    quote: str | None
+
+
+class FactPublic(SQLModel):
+    topic: FactTopic
+    statement: str
+    attribution: Attribution
+    verified: bool
+    quote: str | None
+    source: SourceSummary
+
+
+class OutcomeDetail(OutcomePublic):
+    therapy: TherapySummary
+    condition: ConditionSummary | None
+    source: SourceSummary
+
+
+class TherapyDetail(TherapyPublic):
+    indications: list[IndicationPublic]
+    injectates: list[InjectateUsePublic]
+    side_effects: list[SideEffectReportPublic]
+    facts: list[FactPublic]
+    outcomes: list[OutcomeDetail]
+    sources: list[SourceSummary]
+
+
+class ConditionDetail(ConditionPublic):
+    therapies: list[TherapySummary]
+    indications: list[IndicationPublic]
+    outcomes: list[OutcomeDetail]
+    sources: list[SourceSummary]
+
+
+class InjectateDetail(InjectatePublic):
+    therapies: list[TherapySummary]
+    uses: list[InjectateUsePublic]
+    sources: list[SourceSummary]
+
+
+class SideEffectDetail(SideEffectPublic):
+    therapies: list[TherapySummary]
+    reports: list[SideEffectReportPublic]
+    sources: list[SourceSummary]
+
+
+class SourceCitations(SQLModel):
+    """Every record that cites a source."""
+
+    therapies: list[TherapySummary]
+    conditions: list[ConditionSummary]
+    injectates: list[InjectateSummary]
+    side_effects: list[SideEffectSummary]
+    outcomes: list[OutcomeSummary]
+    indications: list[IndicationPublic]
+    injectate_uses: list[InjectateUsePublic]
+    side_effect_reports: list[SideEffectReportPublic]
+    facts: list[FactPublic]
+
+
+class SourceDetail(SourcePublic):
+    cited_by: SourceCitations
+
+
+class ConditionTherapy(SQLModel):
+    """One therapy for a condition: what it injects, what it achieved, what it risks."""
+
+    therapy: TherapySummary
+    best_evidence_level: EvidenceLevel | None = Field(
+        description="The strongest evidence level among the outcomes listed here."
+    )
+    indications: list[IndicationPublic]
+    injectates: list[InjectateUsePublic]
+    outcomes: list[OutcomeDetail] = Field(
+        description="Outcomes for this condition, then the therapy's outcomes stated for no "
+        "particular condition; strongest evidence first."
+    )
+    side_effects: list[SideEffectReportPublic]

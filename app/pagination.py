@@ -1,0 +1,95 @@
+"""The one list shape and the one pagination scheme (limit/offset) shared by every list."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, func, literal_column
+from sqlmodel import Session, select
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+MAX_OFFSET = 1_000_000
+
+
+class PageLinks(BaseModel):
+    self: str
+    first: str
+    last: str
+    next: str | None = Field(description="The next page, or null on the last page.")
+    prev: str | None = Field(description="The previous page, or null on the first page.")
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int = Field(description="How many items match, across all pages.")
+    limit: int
+    offset: int
+    links: PageLinks
+
+
+class PageParams(BaseModel):
+    limit: int
+    offset: int
+
+
+def page_params(
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page (at most {MAX_LIMIT}).")
+    ] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="How many items to skip.")] = 0,
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset)
+
+
+def page_links(request: Request, *, total: int, limit: int, offset: int) -> PageLinks:
+    def at(new_offset: int) -> str:
+        query = dict(request.query_params) | {"limit": str(limit), "offset": str(new_offset)}
+        return str(request.url.replace_query_params(**query))
+
+    last = max(0, (total - 1) // limit * limit)
+    return PageLinks(
+        self=at(offset),
+        first=at(0),
+        last=at(last),
+        next=at(offset + limit) if offset + limit < total else None,
+        prev=at(max(0, offset - limit)) if offset > 0 else None,
+    )
+
+
+def make_page(
+    request: Request, items: list[Any], *, total: int, params: PageParams
+) -> dict[str, Any]:
+    return {
+        "items": items,
+        "total": total,
+        "limit": params.limit,
+        "offset": params.offset,
+        "links": page_links(request, total=total, limit=params.limit, offset=params.offset),
+    }
+
+
+def fetch_page(
+    session: Session,
+    statement: Any,
+    *,
+    order_by: list[Any],
+    params: PageParams,
+) -> tuple[list[Any], int]:
+    """One page of `statement` in an explicit order, and the total count."""
+    counted = statement.with_only_columns(literal_column("1"), maintain_column_froms=True)
+    total: int = session.exec(select(func.count()).select_from(counted.subquery())).one()
+    rows = session.exec(statement.order_by(*order_by).limit(params.limit).offset(params.offset))
+    return list(rows.all()), total
+
+
+def order_by(table: Any, sort: str) -> list[ColumnElement[Any]]:
+    """`name` ascending, `-name` descending, then the primary key so ties stay in one order."""
+    column = getattr(table, sort.removeprefix("-"))
+    primary = column.desc() if sort.startswith("-") else column.asc()
+    return [primary, table.id.asc()]

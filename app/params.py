@@ -1,0 +1,57 @@
+"""Query parameters shared by several routes, and the route class that refuses unknown ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+
+from app.errors import InvalidParam, InvalidRequest
+from app.models import SLUG_PATTERN
+from app.pagination import PageParams, page_params
+
+PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+def slug_filter(description: str) -> Any:
+    return Query(min_length=1, max_length=80, pattern=SLUG_PATTERN, description=description)
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for dependency in dependant.dependencies:
+        names |= _query_names(dependency)
+    return names
+
+
+class StrictQueryRoute(APIRoute):
+    """A route that answers 422 to query parameters it does not know.
+
+    A misspelt filter (`?condtion=...`) would otherwise be ignored and silently return every
+    record; naming it in the error lets the client fix it.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        allowed = _query_names(self.dependant)
+
+        async def strict_handler(request: Request) -> Response:
+            unknown = sorted(set(request.query_params) - allowed)
+            if unknown:
+                reason = (
+                    f"unknown query parameter; this endpoint takes: {', '.join(sorted(allowed))}"
+                    if allowed
+                    else "unknown query parameter; this endpoint takes none"
+                )
+                raise InvalidRequest(
+                    f"Unknown query parameter(s): {', '.join(unknown)}.",
+                    invalid_params=[
+                        InvalidParam(name=name, reason=reason, location="query") for name in unknown
+                    ],
+                )
+            return await handler(request)
+
+        return strict_handler

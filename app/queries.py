@@ -1,0 +1,295 @@
+"""Queries that several routes share: fetch by slug, and links with the records they connect.
+
+Each `*_where` function runs one query (joins, no N+1) and returns read shapes that embed the
+linked records one level down, in a stable order.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, SQLModel, col, select
+
+from app.errors import NotFound
+from app.models import (
+    EVIDENCE_RANK,
+    Condition,
+    ConditionSource,
+    ConditionSummary,
+    ConditionTherapy,
+    EvidenceLevel,
+    Fact,
+    FactPublic,
+    Indication,
+    IndicationPublic,
+    Injectate,
+    InjectateSource,
+    InjectateSummary,
+    InjectateUse,
+    InjectateUsePublic,
+    Outcome,
+    OutcomeDetail,
+    SideEffect,
+    SideEffectReport,
+    SideEffectReportPublic,
+    SideEffectSource,
+    SideEffectSummary,
+    Source,
+    SourceSummary,
+    Therapy,
+    TherapySource,
+    TherapySummary,
+)
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+def get_by_slug(session: Session, table: type[Row], slug: str, *, label: str) -> Row:
+    row = session.exec(select(table).where(table.slug == slug)).first()  # type: ignore[attr-defined]
+    if row is None:
+        raise NotFound(f"No {label} with slug '{slug}'.")
+    return row
+
+
+def _summary(shape: type[Row], row: Any) -> Row:
+    return shape.model_validate(row, from_attributes=True)
+
+
+def row_fields(row: Any, shape: type[SQLModel]) -> dict[str, Any]:
+    """The row's values for the fields of `shape`, to extend with embedded records."""
+    return {name: getattr(row, name) for name in shape.model_fields if hasattr(row, name)}
+
+
+def indications_where(session: Session, *where: Any) -> list[IndicationPublic]:
+    statement = (
+        select(Indication, Therapy, Condition, Source)
+        .join(Therapy, Indication.therapy_id == Therapy.id)  # type: ignore[arg-type]
+        .join(Condition, Indication.condition_id == Condition.id)  # type: ignore[arg-type]
+        .join(Source, Indication.source_id == Source.id)  # type: ignore[arg-type]
+        .where(*where)
+        .order_by(Therapy.name, Condition.name, Source.slug, col(Indication.id))
+    )
+    return [
+        IndicationPublic(
+            therapy=_summary(TherapySummary, therapy),
+            condition=_summary(ConditionSummary, condition),
+            source=_summary(SourceSummary, source),
+            note=link.note,
+            quote=link.quote,
+        )
+        for link, therapy, condition, source in session.exec(statement).all()
+    ]
+
+
+def injectate_uses_where(session: Session, *where: Any) -> list[InjectateUsePublic]:
+    condition_alias = aliased(Condition)
+    statement = (
+        select(InjectateUse, Therapy, Injectate, condition_alias, Source)  # type: ignore[call-overload]
+        .join(Therapy, InjectateUse.therapy_id == Therapy.id)
+        .join(Injectate, InjectateUse.injectate_id == Injectate.id)
+        .outerjoin(condition_alias, InjectateUse.condition_id == condition_alias.id)
+        .join(Source, InjectateUse.source_id == Source.id)
+        .where(*where)
+        .order_by(Therapy.name, Injectate.name, Source.slug, col(InjectateUse.id))
+    )
+    return [
+        InjectateUsePublic(
+            therapy=_summary(TherapySummary, therapy),
+            injectate=_summary(InjectateSummary, injectate),
+            condition=None if condition is None else _summary(ConditionSummary, condition),
+            source=_summary(SourceSummary, source),
+            concentration_min_pct=use.concentration_min_pct,
+            concentration_max_pct=use.concentration_max_pct,
+            volume=use.volume,
+            depth=use.depth,
+            target=use.target,
+            sessions=use.sessions,
+            interval=use.interval,
+            guidance=use.guidance,
+            note=use.note,
+        )
+        for use, therapy, injectate, condition, source in session.exec(statement).all()
+    ]
+
+
+_FREQUENCY_ORDER = ["very-common", "common", "uncommon", "rare", "not-observed", "unknown"]
+
+
+def side_effect_reports_where(session: Session, *where: Any) -> list[SideEffectReportPublic]:
+    statement = (
+        select(SideEffectReport, Therapy, SideEffect, Source)
+        .join(Therapy, SideEffectReport.therapy_id == Therapy.id)  # type: ignore[arg-type]
+        .join(SideEffect, SideEffectReport.side_effect_id == SideEffect.id)  # type: ignore[arg-type]
+        .join(Source, SideEffectReport.source_id == Source.id)  # type: ignore[arg-type]
+        .where(*where)
+        .order_by(Therapy.name, SideEffect.name, Source.slug, col(SideEffectReport.id))
+    )
+    return [
+        SideEffectReportPublic(
+            therapy=_summary(TherapySummary, therapy),
+            side_effect=_summary(SideEffectSummary, side_effect),
+            source=_summary(SourceSummary, source),
+            frequency=report.frequency,
+            frequency_note=report.frequency_note,
+            quote=report.quote,
+        )
+        for report, therapy, side_effect, source in session.exec(statement).all()
+    ]
+
+
+def facts_where(session: Session, *where: Any) -> list[FactPublic]:
+    statement = (
+        select(Fact, Source)
+        .join(Source, Fact.source_id == Source.id)  # type: ignore[arg-type]
+        .where(*where)
+        .order_by(Fact.topic, Fact.attribution, Source.slug, col(Fact.id))
+    )
+    return [
+        FactPublic(
+            topic=fact.topic,
+            statement=fact.statement,
+            attribution=fact.attribution,
+            verified=fact.verified,
+            quote=fact.quote,
+            source=_summary(SourceSummary, source),
+        )
+        for fact, source in session.exec(statement).all()
+    ]
+
+
+def outcome_details(rows: Any) -> list[OutcomeDetail]:
+    return [
+        OutcomeDetail.model_validate(
+            row_fields(outcome, OutcomeDetail)
+            | {
+                "therapy": _summary(TherapySummary, therapy),
+                "condition": None if condition is None else _summary(ConditionSummary, condition),
+                "source": _summary(SourceSummary, source),
+            }
+        )
+        for outcome, therapy, condition, source in rows
+    ]
+
+
+def outcomes_statement() -> Any:
+    """Outcomes with their therapy, condition (if any) and source, ready for more filters."""
+    return (
+        select(Outcome, Therapy, Condition, Source)
+        .join(Therapy, Outcome.therapy_id == Therapy.id)  # type: ignore[arg-type]
+        .outerjoin(Condition, Outcome.condition_id == Condition.id)  # type: ignore[arg-type]
+        .join(Source, Outcome.source_id == Source.id)  # type: ignore[arg-type]
+    )
+
+
+def outcomes_where(session: Session, *where: Any) -> list[OutcomeDetail]:
+    statement = (
+        outcomes_statement()
+        .where(*where)
+        .order_by(Outcome.evidence_rank, Therapy.name, Outcome.slug)
+    )
+    return outcome_details(session.exec(statement).all())
+
+
+def sources_of(
+    session: Session, link: type[SQLModel], column: Any, owner_id: int | None
+) -> list[SourceSummary]:
+    statement = (
+        select(Source)
+        .join(link, link.source_id == Source.id)  # type: ignore[attr-defined]
+        .where(column == owner_id)
+        .order_by(Source.slug)
+    )
+    return [_summary(SourceSummary, source) for source in session.exec(statement).all()]
+
+
+def citing(
+    session: Session, table: type[Row], link: type[SQLModel], column: Any, source_id: int | None
+) -> list[Any]:
+    statement = (
+        select(table)
+        .join(link, column == table.id)  # type: ignore[attr-defined]
+        .where(link.source_id == source_id)  # type: ignore[attr-defined]
+        .order_by(table.slug)  # type: ignore[attr-defined]
+    )
+    return list(session.exec(statement).all())
+
+
+SOURCE_LINKS: dict[str, tuple[type[SQLModel], type[SQLModel], Any]] = {
+    "therapies": (Therapy, TherapySource, TherapySource.therapy_id),
+    "conditions": (Condition, ConditionSource, ConditionSource.condition_id),
+    "injectates": (Injectate, InjectateSource, InjectateSource.injectate_id),
+    "side_effects": (SideEffect, SideEffectSource, SideEffectSource.side_effect_id),
+}
+
+
+def condition_therapies(
+    session: Session,
+    condition: Condition,
+    *,
+    min_evidence: EvidenceLevel | None = None,
+    injectate: str | None = None,
+) -> list[ConditionTherapy]:
+    """For one condition: each therapy used for it, strongest evidence first.
+
+    A therapy is listed when a source names it for the condition (an indication) or reports an
+    outcome for it. Its outcomes are those for the condition and those stated for no condition.
+    """
+    indications = indications_where(session, Indication.condition_id == condition.id)
+    outcomes = outcomes_where(
+        session,
+        (Outcome.condition_id == condition.id) | (Outcome.condition_id.is_(None)),  # type: ignore[union-attr]
+    )
+    therapy_slugs = {item.therapy.slug for item in indications} | {
+        item.therapy.slug for item in outcomes if item.condition is not None
+    }
+    if not therapy_slugs:
+        return []
+    therapies = session.exec(
+        select(Therapy).where(Therapy.slug.in_(therapy_slugs))  # type: ignore[attr-defined]
+    ).all()
+    ids = [therapy.id for therapy in therapies]
+    uses = [
+        use
+        for use in injectate_uses_where(session, InjectateUse.therapy_id.in_(ids))  # type: ignore[attr-defined]
+        if use.condition is None or use.condition.slug == condition.slug
+    ]
+    reports = side_effect_reports_where(session, SideEffectReport.therapy_id.in_(ids))  # type: ignore[attr-defined]
+
+    results = []
+    for therapy in therapies:
+        own_outcomes = sorted(
+            (item for item in outcomes if item.therapy.slug == therapy.slug),
+            key=lambda item: (
+                EVIDENCE_RANK[item.evidence_level],
+                item.condition is None,
+                item.slug,
+            ),
+        )
+        own_uses = [use for use in uses if use.therapy.slug == therapy.slug]
+        if injectate is not None and not any(use.injectate.slug == injectate for use in own_uses):
+            continue
+        best = own_outcomes[0].evidence_level if own_outcomes else None
+        if min_evidence is not None and (
+            best is None or EVIDENCE_RANK[best] > EVIDENCE_RANK[min_evidence]
+        ):
+            continue
+        results.append(
+            ConditionTherapy(
+                therapy=_summary(TherapySummary, therapy),
+                best_evidence_level=best,
+                indications=[item for item in indications if item.therapy.slug == therapy.slug],
+                injectates=own_uses,
+                outcomes=own_outcomes,
+                side_effects=[item for item in reports if item.therapy.slug == therapy.slug],
+            )
+        )
+    results.sort(
+        key=lambda item: (
+            EVIDENCE_RANK[item.best_evidence_level]
+            if item.best_evidence_level
+            else len(EVIDENCE_RANK),
+            item.therapy.name,
+        )
+    )
+    return results

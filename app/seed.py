@@ -1,0 +1,585 @@
+"""Validate, load and export the knowledge base as one JSON document (`data/seed.json`).
+
+- `validate_document` checks a document with the same models the API uses, then checks what a
+  model alone cannot: duplicate slugs, dangling references and duplicate links. Every problem is
+  reported, each with its JSON path (`therapies[1].indications[3].condition: unknown condition
+  'foo'`), and nothing is written.
+- `sync_document` makes the database hold exactly the document, in the caller's transaction:
+  records are matched by slug (links by what they connect), unchanged ones are left alone,
+  changed ones are updated in place (version + 1), missing ones are removed. Running it twice
+  changes nothing the second time. It returns the list of changes, which is also the dry run.
+- `export_document` writes the database back as a document in canonical order, so that
+  export → seed → export is byte-identical.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from enum import Enum
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+from pydantic import ValidationError
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, SQLModel, select
+
+from app.models import (
+    EVIDENCE_RANK,
+    Condition,
+    ConditionBase,
+    ConditionSource,
+    DatasetState,
+    EvidenceLevel,
+    Fact,
+    FactBase,
+    Indication,
+    IndicationBase,
+    Injectate,
+    InjectateBase,
+    InjectateSource,
+    InjectateUse,
+    InjectateUseBase,
+    Outcome,
+    OutcomeBase,
+    SeedDocument,
+    SideEffect,
+    SideEffectBase,
+    SideEffectReport,
+    SideEffectReportBase,
+    SideEffectSource,
+    Source,
+    SourceBase,
+    Therapy,
+    TherapyBase,
+    TherapySource,
+    utcnow,
+)
+
+# --------------------------------------------------------------------------------------------
+# Problems
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SeedProblem:
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class SeedError(Exception):
+    """The document is invalid; `problems` lists every problem found."""
+
+    def __init__(self, problems: list[SeedProblem]):
+        super().__init__(f"{len(problems)} problem(s) in the seed document")
+        self.problems = problems
+
+
+def json_path(loc: Iterable[int | str]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "$"
+
+
+# --------------------------------------------------------------------------------------------
+# What the document holds, described once
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A field holding a slug of another record: `field` in the document, `column` in the row."""
+
+    field: str
+    column: str
+    kind: str
+    label: str
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """A top-level record type: its key in the document, its table and its written fields."""
+
+    key: str
+    label: str
+    table: type[SQLModel]
+    base: type[SQLModel]
+    refs: tuple[Ref, ...] = ()
+    source_link: type[SQLModel] | None = None
+    source_link_column: str = ""
+
+    @property
+    def fields(self) -> list[str]:
+        return list(self.base.model_fields)
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    """A list nested under each therapy; rows are identified by therapy + `key_fields`."""
+
+    key: str
+    label: str
+    table: type[SQLModel]
+    base: type[SQLModel]
+    refs: tuple[Ref, ...]
+    key_fields: tuple[str, ...]
+
+    @property
+    def fields(self) -> list[str]:
+        return list(self.base.model_fields)
+
+
+SOURCE_REF = Ref("source", "source_id", "sources", "source")
+
+ENTITIES: tuple[EntitySpec, ...] = (
+    EntitySpec("sources", "source", Source, SourceBase),
+    EntitySpec(
+        "conditions", "condition", Condition, ConditionBase, (), ConditionSource, "condition_id"
+    ),
+    EntitySpec(
+        "injectates", "injectate", Injectate, InjectateBase, (), InjectateSource, "injectate_id"
+    ),
+    EntitySpec(
+        "side_effects",
+        "side effect",
+        SideEffect,
+        SideEffectBase,
+        (),
+        SideEffectSource,
+        "side_effect_id",
+    ),
+    EntitySpec("therapies", "therapy", Therapy, TherapyBase, (), TherapySource, "therapy_id"),
+    EntitySpec(
+        "outcomes",
+        "outcome",
+        Outcome,
+        OutcomeBase,
+        (
+            Ref("therapy", "therapy_id", "therapies", "therapy"),
+            Ref("condition", "condition_id", "conditions", "condition"),
+            SOURCE_REF,
+        ),
+    ),
+)
+ENTITY_BY_KEY = {spec.key: spec for spec in ENTITIES}
+
+LINKS: tuple[LinkSpec, ...] = (
+    LinkSpec(
+        "indications",
+        "indication",
+        Indication,
+        IndicationBase,
+        (Ref("condition", "condition_id", "conditions", "condition"), SOURCE_REF),
+        ("condition", "source"),
+    ),
+    LinkSpec(
+        "injectates",
+        "injectate use",
+        InjectateUse,
+        InjectateUseBase,
+        (
+            Ref("injectate", "injectate_id", "injectates", "injectate"),
+            SOURCE_REF,
+            Ref("condition", "condition_id", "conditions", "condition"),
+        ),
+        ("injectate", "source", "condition"),
+    ),
+    LinkSpec(
+        "side_effects",
+        "side-effect report",
+        SideEffectReport,
+        SideEffectReportBase,
+        (Ref("side_effect", "side_effect_id", "side_effects", "side effect"), SOURCE_REF),
+        ("side_effect", "source"),
+    ),
+    LinkSpec("facts", "fact", Fact, FactBase, (SOURCE_REF,), ("topic", "source", "statement")),
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+
+def _dicts(value: Any) -> Iterator[tuple[int, dict[str, Any]]]:
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, dict):
+                yield index, item
+
+
+def _key_part(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool | None) else repr(value)
+
+
+def check_references(raw: dict[str, Any]) -> list[SeedProblem]:
+    """Problems no single model can see: duplicates and references to missing records.
+
+    Works on the raw document, tolerating malformed parts (the models report those), so that
+    one run reports everything.
+    """
+    problems: list[SeedProblem] = []
+    slugs: dict[str, set[str]] = {}
+    for spec in ENTITIES:
+        first_at: dict[str, int] = {}
+        for index, item in _dicts(raw.get(spec.key)):
+            slug = item.get("slug")
+            if not isinstance(slug, str):
+                continue
+            if slug in first_at:
+                problems.append(
+                    SeedProblem(
+                        f"{spec.key}[{index}].slug",
+                        f"duplicate {spec.label} slug '{slug}'"
+                        f" (first at {spec.key}[{first_at[slug]}])",
+                    )
+                )
+            else:
+                first_at[slug] = index
+        slugs[spec.key] = set(first_at)
+
+    def check(path: str, ref: Ref, value: Any) -> None:
+        if isinstance(value, str) and value not in slugs[ref.kind]:
+            problems.append(SeedProblem(path, f"unknown {ref.label} '{value}'"))
+
+    for spec in ENTITIES:
+        for index, item in _dicts(raw.get(spec.key)):
+            here = f"{spec.key}[{index}]"
+            for ref in spec.refs:
+                check(f"{here}.{ref.field}", ref, item.get(ref.field))
+            if spec.source_link is not None and isinstance(item.get("sources"), list):
+                for position, slug in enumerate(item["sources"]):
+                    check(f"{here}.sources[{position}]", SOURCE_REF, slug)
+            if spec.key != "therapies":
+                continue
+            for link in LINKS:
+                seen: dict[tuple[Any, ...], int] = {}
+                for position, entry in _dicts(item.get(link.key)):
+                    there = f"{here}.{link.key}[{position}]"
+                    for ref in link.refs:
+                        check(f"{there}.{ref.field}", ref, entry.get(ref.field))
+                    key = tuple(_key_part(entry.get(field)) for field in link.key_fields)
+                    if key in seen:
+                        problems.append(
+                            SeedProblem(
+                                there,
+                                f"duplicate {link.label} (same as {link.key}[{seen[key]}])",
+                            )
+                        )
+                    else:
+                        seen[key] = position
+    return problems
+
+
+def validate_document(raw: Any) -> SeedDocument:
+    """Return the validated document, or raise SeedError listing every problem."""
+    if not isinstance(raw, dict):
+        raise SeedError([SeedProblem("$", "the document must be a JSON object")])
+    problems: list[SeedProblem] = []
+    document: SeedDocument | None = None
+    try:
+        document = SeedDocument.model_validate(raw)
+    except ValidationError as error:
+        for item in error.errors(include_url=False):
+            problems.append(SeedProblem(json_path(item["loc"]), item["msg"]))
+    problems.extend(check_references(raw))
+    if problems or document is None:
+        raise SeedError(problems)
+    return document
+
+
+def read_document(path: Path) -> SeedDocument:
+    """Read and validate a seed file; unreadable or malformed JSON is a SeedError too."""
+    try:
+        text = path.read_bytes()
+    except OSError as error:
+        raise SeedError([SeedProblem("$", f"cannot read {path}: {error.strerror}")]) from error
+    return parse_document(text)
+
+
+def parse_document(text: bytes | str) -> SeedDocument:
+    try:
+        raw = json.loads(text)
+    except UnicodeDecodeError as error:
+        raise SeedError([SeedProblem("$", f"not UTF-8 text: {error.reason}")]) from error
+    except json.JSONDecodeError as error:
+        message = f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
+        raise SeedError([SeedProblem("$", message)]) from error
+    return validate_document(raw)
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    action: Literal["add", "change", "remove"]
+    kind: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.kind} {self.key}"
+
+
+def _values(model: SQLModel, fields: list[str]) -> dict[str, Any]:
+    return {field: getattr(model, field) for field in fields}
+
+
+def _written(item: SQLModel, fields: list[str]) -> dict[str, Any]:
+    """The fields of a validated input as the database stores them (nested models as dicts)."""
+    return item.model_dump(include=set(fields))
+
+
+def _stamp(row: Any, values: dict[str, Any], now: dt.datetime) -> None:
+    for field, value in values.items():
+        setattr(row, field, value)
+    row.version = (row.version or 0) + 1
+    row.updated_at = now
+
+
+class _Syncer:
+    def __init__(self, session: Session, now: dt.datetime):
+        self.session = session
+        self.now = now
+        self.changes: list[Change] = []
+        self.ids: dict[str, dict[str, int]] = {}
+        self.slugs: dict[str, dict[int, str]] = {}
+
+    def note(self, action: Literal["add", "change", "remove"], kind: str, key: str) -> None:
+        self.changes.append(Change(action, kind, key))
+
+    def resolve(self, refs: tuple[Ref, ...], item: SQLModel) -> dict[str, int | None]:
+        resolved: dict[str, int | None] = {}
+        for ref in refs:
+            slug = getattr(item, ref.field)
+            resolved[ref.column] = None if slug is None else self.ids[ref.kind][slug]
+        return resolved
+
+    def upsert_entities(self, spec: EntitySpec, items: list[Any]) -> set[str]:
+        """Add or update the records of one type; return the slugs the database has but not the
+        document (removed later, once nothing points at them)."""
+        existing = {row.slug: row for row in self.session.exec(select(spec.table)).all()}  # type: ignore[attr-defined]
+        for item in items:
+            values = _written(item, spec.fields) | self.resolve(spec.refs, item)
+            if spec.table is Outcome:
+                values["evidence_rank"] = EVIDENCE_RANK[EvidenceLevel(item.evidence_level)]
+            row = existing.get(item.slug)
+            if row is None:
+                row = spec.table(**values, created_at=self.now, updated_at=self.now)
+                self.session.add(row)
+                self.note("add", spec.label, item.slug)
+            elif _values(row, list(values)) != values:
+                _stamp(row, values, self.now)
+                self.note("change", spec.label, item.slug)
+        self.session.flush()
+        rows = self.session.exec(select(spec.table.id, spec.table.slug)).all()  # type: ignore[attr-defined]
+        self.ids[spec.key] = {slug: row_id for row_id, slug in rows}
+        self.slugs[spec.key] = dict(rows)
+        return set(existing) - {item.slug for item in items}
+
+    def sync_source_links(self, spec: EntitySpec, items: list[Any]) -> None:
+        assert spec.source_link is not None
+        link, column = spec.source_link, spec.source_link_column
+        wanted = {
+            (self.ids[spec.key][item.slug], self.ids["sources"][source])
+            for item in items
+            for source in item.sources
+        }
+        have = {
+            (getattr(row, column), row.source_id)  # type: ignore[attr-defined]
+            for row in self.session.exec(select(link)).all()
+        }
+        for owner_id, source_id in sorted(have - wanted):
+            self.session.exec(
+                delete(link).where(
+                    getattr(link, column) == owner_id,
+                    link.source_id == source_id,  # type: ignore[attr-defined]
+                )
+            )
+            self.note_link("remove", spec, owner_id, source_id)
+        for owner_id, source_id in sorted(wanted - have):
+            self.session.add(link(**{column: owner_id, "source_id": source_id}))
+            self.note_link("add", spec, owner_id, source_id)
+
+    def note_link(
+        self, action: Literal["add", "remove"], spec: EntitySpec, owner_id: int, source_id: int
+    ) -> None:
+        owner = self.slugs[spec.key].get(owner_id, f"#{owner_id}")
+        source = self.slugs["sources"].get(source_id, f"#{source_id}")
+        self.note(action, f"{spec.label} source", f"{owner} -> {source}")
+
+    def link_key(self, link: LinkSpec, therapy: str, values: dict[str, Any]) -> tuple[Any, ...]:
+        return (therapy, *(_plain(values[field]) for field in link.key_fields))
+
+    def sync_links(self, link: LinkSpec, therapies: list[Any]) -> None:
+        wanted: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for therapy in therapies:
+            for entry in getattr(therapy, link.key):
+                values = _written(entry, link.fields) | self.resolve(link.refs, entry)
+                values["therapy_id"] = self.ids["therapies"][therapy.slug]
+                by_slug = {ref.field: getattr(entry, ref.field) for ref in link.refs}
+                wanted[self.link_key(link, therapy.slug, values | by_slug)] = values
+        have: dict[tuple[Any, ...], Any] = {}
+        for row in self.session.exec(select(link.table)).all():
+            by_slug = {
+                ref.field: self.slugs[ref.kind].get(getattr(row, ref.column)) for ref in link.refs
+            }
+            therapy_slug = self.slugs["therapies"].get(row.therapy_id)  # type: ignore[attr-defined]
+            have[self.link_key(link, therapy_slug or "", _values(row, link.fields) | by_slug)] = row
+        for key in [key for key in have if key not in wanted]:
+            self.session.delete(have.pop(key))
+            self.note("remove", link.label, _describe(key))
+        for key, values in wanted.items():
+            existing = have.get(key)
+            if existing is None:
+                self.session.add(link.table(**values, created_at=self.now, updated_at=self.now))
+                self.note("add", link.label, _describe(key))
+            elif _values(existing, list(values)) != values:
+                _stamp(existing, values, self.now)
+                self.note("change", link.label, _describe(key))
+
+    def remove_entities(self, spec: EntitySpec, slugs: set[str]) -> None:
+        for slug in sorted(slugs):
+            self.session.exec(delete(spec.table).where(spec.table.slug == slug))  # type: ignore[attr-defined]
+            self.note("remove", spec.label, slug)
+
+
+def _plain(value: Any) -> Any:
+    """Enum members hash by name; keys compare by the stored value instead."""
+    return value.value if isinstance(value, Enum) else value
+
+
+def _describe(key: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in key if part is not None]
+    text = " / ".join(parts)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def sync_document(session: Session, document: SeedDocument) -> list[Change]:
+    """Make the database hold exactly `document`, inside the caller's transaction."""
+    syncer = _Syncer(session, utcnow())
+    removed: dict[str, set[str]] = {}
+    for spec in ENTITIES:
+        removed[spec.key] = syncer.upsert_entities(spec, getattr(document, spec.key))
+    for spec in ENTITIES:
+        if spec.source_link is not None:
+            syncer.sync_source_links(spec, getattr(document, spec.key))
+    for link in LINKS:
+        syncer.sync_links(link, document.therapies)
+    session.flush()
+    for spec in reversed(ENTITIES):
+        syncer.remove_entities(spec, removed[spec.key])
+
+    state = session.get(DatasetState, 1) or DatasetState(id=1)
+    if syncer.changes or not state.seeded:
+        state.version += 1
+        state.seeded = True
+        state.updated_at = syncer.now
+    state.content_hash = content_hash(document)
+    session.add(state)
+    session.flush()
+    return syncer.changes
+
+
+def load_document(engine: Engine, document: SeedDocument, *, dry_run: bool = False) -> list[Change]:
+    """Sync the database to `document` in one transaction (rolled back when `dry_run`)."""
+    with Session(engine) as session:
+        changes = sync_document(session, document)
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    return changes
+
+
+# --------------------------------------------------------------------------------------------
+# Export
+# --------------------------------------------------------------------------------------------
+
+
+def _dump(model: SQLModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", exclude_none=True)
+
+
+def export_raw(session: Session) -> dict[str, Any]:
+    """The database as a seed document (a plain dict), in canonical order."""
+    slugs: dict[str, dict[int, str]] = {}
+    rows: dict[str, list[Any]] = {}
+    for spec in ENTITIES:
+        rows[spec.key] = list(session.exec(select(spec.table).order_by(spec.table.slug)).all())  # type: ignore[attr-defined]
+        slugs[spec.key] = {row.id: row.slug for row in rows[spec.key]}
+
+    def slug_of(ref: Ref, row: Any) -> str | None:
+        value = getattr(row, ref.column)
+        return None if value is None else slugs[ref.kind][value]
+
+    def source_lists(spec: EntitySpec) -> dict[int, list[str]]:
+        assert spec.source_link is not None
+        lists: dict[int, list[str]] = {}
+        for link in session.exec(select(spec.source_link)).all():
+            owner = getattr(link, spec.source_link_column)
+            lists.setdefault(owner, []).append(slugs["sources"][link.source_id])  # type: ignore[attr-defined]
+        return {owner: sorted(values) for owner, values in lists.items()}
+
+    def entry(spec: EntitySpec | LinkSpec, row: Any) -> dict[str, Any]:
+        data = _dump(spec.base.model_validate(_values(row, spec.fields)))
+        for ref in spec.refs:
+            slug = slug_of(ref, row)
+            if slug is not None:
+                data[ref.field] = slug
+        return data
+
+    nested: dict[str, dict[int, list[dict[str, Any]]]] = {}
+    for link in LINKS:
+        per_therapy: dict[int, list[dict[str, Any]]] = {}
+        for row in session.exec(select(link.table)).all():
+            per_therapy.setdefault(row.therapy_id, []).append(entry(link, row))  # type: ignore[attr-defined]
+        for items in per_therapy.values():
+            items.sort(key=partial(_sort_key, fields=link.key_fields))
+        nested[link.key] = per_therapy
+
+    document: dict[str, Any] = {}
+    for spec in ENTITIES:
+        lists = source_lists(spec) if spec.source_link is not None else {}
+        records = []
+        for row in rows[spec.key]:
+            data = entry(spec, row)
+            if spec.source_link is not None:
+                data["sources"] = lists.get(row.id, [])
+            if spec.key == "therapies":
+                for link in LINKS:
+                    data[link.key] = nested[link.key].get(row.id, [])
+            records.append(data)
+        document[spec.key] = records
+    return document
+
+
+def _sort_key(item: dict[str, Any], fields: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(str(item.get(field) or "") for field in fields)
+
+
+def export_bytes(session: Session) -> bytes:
+    return canonical_json(export_raw(session))
+
+
+def canonical_json(document: dict[str, Any]) -> bytes:
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def content_hash(document: SeedDocument) -> str:
+    raw = document.model_dump(mode="json", exclude_none=True)
+    return hashlib.sha256(orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+OnProgress = Callable[[str], None]
