@@ -106,3 +106,7 @@ def export(
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -58,8 +58,13 @@ def migrate(engine: Engine) -> None:
     command.upgrade(alembic_config(engine), "head")
 
 
+def schema_head(engine: Engine) -> str | None:
+    """The newest migration's revision id."""
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
 def schema_is_current(engine: Engine) -> bool:
-    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    head = schema_head(engine)
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     return current == head
