@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from app.config import Settings, get_settings
 from app.db import make_engine
 from app.errors import install_error_handlers
+from app.openapi_examples import install_openapi_examples
 from app.routes import routers
 
 DESCRIPTION = """
@@ -46,7 +47,12 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    openapi_examples: bool = True,
+) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url, pool_size=settings.db_pool_size)
 
@@ -76,6 +82,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     for router in routers:
         app.include_router(router)
+    if openapi_examples:
+        install_openapi_examples(
+            app,
+            lambda example_engine: create_app(
+                settings, engine=example_engine, openapi_examples=False
+            ),
+            settings.seed_file,
+        )
     return app
 
 

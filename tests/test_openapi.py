@@ -57,3 +57,23 @@ def test_openapi_declares_problem_responses(empty_client: TestClient) -> None:
             assert problem["schema"] == {"$ref": "#/components/schemas/Problem"}, path
         if path.startswith("/v1/") and path != "/v1/meta":
             assert "422" in operation["responses"], path
+
+
+def test_openapi_examples_come_from_the_seed(empty_client: TestClient) -> None:
+    import json
+
+    from tests.conftest import SEED_FILE
+
+    seed = json.loads(SEED_FILE.read_text(encoding="utf-8"))
+    first_therapy = min(therapy["slug"] for therapy in seed["therapies"])
+    document = empty_client.get("/openapi.json").json()
+    found = operations(document)
+    detail = found[("get", "/v1/therapies/{slug}")]["responses"]["200"]["content"]
+    assert detail["application/json"]["example"]["slug"] == first_therapy
+    listing = found[("get", "/v1/conditions")]["responses"]["200"]["content"]
+    assert listing["application/json"]["example"]["limit"] == 2
+    assert len(listing["application/json"]["example"]["items"]) == 2
+    for (method, path), operation in found.items():
+        if path.startswith("/v1/"):
+            content = operation["responses"]["200"]["content"]["application/json"]
+            assert "example" in content, (method, path)
