@@ -31,6 +31,15 @@ class Settings(BaseSettings):
         default=["*"], description="Origins allowed to read the API; '*' for any (no credentials)."
     )
     cache_max_age: int = Field(default=60, ge=0, description="Cache-Control max-age in seconds.")
+    response_cache_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=0, description="Memory for cached responses; 0 disables."
+    )
+    version_ttl: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Seconds a process trusts its view of the dataset version before re-reading.",
+    )
     db_pool_size: int = Field(default=5, ge=1, le=100)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -11,9 +12,12 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
 from app.config import Settings, get_settings
+from app.dataset import read_version
 from app.db import make_engine
+from app.docs import install_docs
 from app.errors import install_error_handlers
-from app.openapi_examples import install_openapi_examples
+from app.http_cache import DatasetVersion, HttpCacheMiddleware
+from app.openapi import install_openapi
 from app.routes import routers
 
 DESCRIPTION = """
@@ -42,6 +46,22 @@ TAGS = [
 ]
 
 
+EXPOSED_HEADERS = ["ETag", "Link", "Location", "Retry-After", "X-Request-ID"]
+
+
+def common_headers(*, any_origin: bool) -> list[tuple[bytes, bytes]]:
+    """Headers on every response. With any origin allowed, CORS needs no per-request answer:
+    a public read API says `*` (never with credentials) even to requests without Origin, so a
+    cached response serves every origin alike."""
+    headers = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+    if any_origin:
+        headers += [
+            (b"access-control-allow-origin", b"*"),
+            (b"access-control-expose-headers", ", ".join(EXPOSED_HEADERS).encode()),
+        ]
+    return headers
+
+
 def operation_id(route: APIRoute) -> str:
     """Stable operationIds: the handler's name (list_therapies, read_condition_therapies ...)."""
     return route.name
@@ -62,6 +82,8 @@ def create_app(
         engine.dispose()
 
     app = FastAPI(
+        docs_url=None,
+        redoc_url=None,
         title="Treatment knowledge base",
         version="1.0.0",
         description=DESCRIPTION,
@@ -72,18 +94,33 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.dataset_version = DatasetVersion(
+        partial(read_version, engine), ttl=settings.version_ttl
+    )
     install_error_handlers(app)
+    any_origin = "*" in settings.cors_origins
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+        expose_headers=EXPOSED_HEADERS,
         allow_credentials=False,
         max_age=600,
     )
+    app.add_middleware(
+        HttpCacheMiddleware,
+        version=app.state.dataset_version,
+        max_age=settings.cache_max_age,
+        max_bytes=settings.response_cache_bytes,
+        vary_on_origin=not any_origin,
+        extra_headers=common_headers(any_origin=any_origin),
+    )
     for router in routers:
         app.include_router(router)
+    install_docs(app)
     if openapi_examples:
-        install_openapi_examples(
+        install_openapi(
             app,
             lambda example_engine: create_app(
                 settings, engine=example_engine, openapi_examples=False

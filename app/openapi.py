@@ -1,8 +1,11 @@
-"""Response examples in the OpenAPI document, taken from the seed.
+"""The OpenAPI document: what the routes declare, plus what the HTTP layer adds to every GET.
 
-The first time the document is asked for, the seed is loaded into a private in-memory database
-and every GET operation is called once through the app itself, so each example is a real
-response for a real record (the first of its type by slug), never hand-written.
+- Response examples are taken from the seed: the first time the document is asked for, the
+  seed is loaded into a private in-memory database and every GET operation is called once
+  through the app itself, so each example is a real response for a real record (the first of
+  its type by slug), never hand-written.
+- Every GET declares the 304 that `If-None-Match` can give and the caching headers of its 200
+  (ETag, Cache-Control, Vary; Link on lists), which the HTTP cache layer sets.
 """
 
 from __future__ import annotations
@@ -81,8 +84,49 @@ def add_examples(schema: dict[str, Any], app_factory: Any, seed_file: Path) -> N
     engine.dispose()
 
 
-def install_openapi_examples(app: FastAPI, app_factory: Any, seed_file: Path) -> None:
-    """Replace `app.openapi` with one that adds the seed's examples to 200 responses."""
+HEADER_DOCS = {
+    "ETag": "Strong validator of this representation; send it back in If-None-Match.",
+    "Cache-Control": "public, max-age=<CACHE_MAX_AGE seconds>",
+    "Vary": "Accept-Encoding (and Origin when CORS is limited to listed origins).",
+}
+LINK_DOC = "RFC 8288 links to the first, prev, next and last pages, as in the body's links."
+
+
+def _header_doc(text: str) -> dict[str, Any]:
+    return {"description": text, "schema": {"type": "string"}}
+
+
+def declare_http_caching(schema: dict[str, Any]) -> None:
+    """Declare the 304 and the caching headers of every GET operation."""
+    for item in schema.get("paths", {}).values():
+        operation = item.get("get")
+        if operation is None:
+            continue
+        responses = operation.setdefault("responses", {})
+        ok = responses.get("200")
+        if ok is not None:
+            docs = dict(HEADER_DOCS)
+            if _is_page(operation, schema):
+                docs["Link"] = LINK_DOC
+            ok.setdefault("headers", {}).update(
+                {
+                    name: {"description": text, "schema": {"type": "string"}}
+                    for name, text in docs.items()
+                }
+            )
+        responses.setdefault(
+            "304",
+            {
+                "description": "Not Modified: the If-None-Match ETag is current; no body.",
+                "headers": {
+                    "ETag": {"description": HEADER_DOCS["ETag"], "schema": {"type": "string"}}
+                },
+            },
+        )
+
+
+def install_openapi(app: FastAPI, app_factory: Any, seed_file: Path) -> None:
+    """Replace `app.openapi` with one that adds caching declarations and the seed's examples."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
@@ -95,6 +139,7 @@ def install_openapi_examples(app: FastAPI, app_factory: Any, seed_file: Path) ->
             tags=app.openapi_tags,
             license_info=app.license_info,
         )
+        declare_http_caching(schema)
         add_examples(schema, app_factory, seed_file)
         app.openapi_schema = schema
         return schema

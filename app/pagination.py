@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query, Request
+from fastapi import Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, func, literal_column
 from sqlmodel import Session, select
@@ -33,18 +34,22 @@ class Page(BaseModel, Generic[T]):
     links: PageLinks
 
 
-class PageParams(BaseModel):
+@dataclass
+class PageParams:
     limit: int
     offset: int
+    response: Response | None = None
+    """Where make_page sets the Link header (FastAPI merges it into the final response)."""
 
 
 def page_params(
+    response: Response,
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page (at most {MAX_LIMIT}).")
     ] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="How many items to skip.")] = 0,
 ) -> PageParams:
-    return PageParams(limit=limit, offset=offset)
+    return PageParams(limit=limit, offset=offset, response=response)
 
 
 def page_links(request: Request, *, total: int, limit: int, offset: int) -> PageLinks:
@@ -65,13 +70,27 @@ def page_links(request: Request, *, total: int, limit: int, offset: int) -> Page
 def make_page(
     request: Request, items: list[Any], *, total: int, params: PageParams
 ) -> dict[str, Any]:
+    links = page_links(request, total=total, limit=params.limit, offset=params.offset)
+    if params.response is not None:
+        params.response.headers["link"] = link_header(links)
     return {
         "items": items,
         "total": total,
         "limit": params.limit,
         "offset": params.offset,
-        "links": page_links(request, total=total, limit=params.limit, offset=params.offset),
+        "links": links,
     }
+
+
+def link_header(links: PageLinks) -> str:
+    """RFC 8288 `Link`: the same first/prev/next/last as the body's `links`."""
+    pairs = [
+        ("first", links.first),
+        ("prev", links.prev),
+        ("next", links.next),
+        ("last", links.last),
+    ]
+    return ", ".join(f'<{url}>; rel="{rel}"' for rel, url in pairs if url is not None)
 
 
 def fetch_page(

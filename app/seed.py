@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, SQLModel, select
 
+from app.dataset import bump_version
 from app.models import (
     EVIDENCE_RANK,
     Condition,
@@ -481,11 +482,11 @@ def sync_document(session: Session, document: SeedDocument) -> list[Change]:
     for spec in reversed(ENTITIES):
         syncer.remove_entities(spec, removed[spec.key])
 
-    state = session.get(DatasetState, 1) or DatasetState(id=1)
-    if syncer.changes or not state.seeded:
-        state.version += 1
-        state.seeded = True
-        state.updated_at = syncer.now
+    state = session.get(DatasetState, 1)
+    if syncer.changes or state is None or not state.seeded:
+        bump_version(session, syncer.now, seeded=True)
+        state = session.get(DatasetState, 1)
+    assert state is not None
     state.content_hash = content_hash(document)
     session.add(state)
     session.flush()

@@ -1,0 +1,296 @@
+"""HTTP caching for reads: ETags, 304s, Cache-Control, compression and a response cache.
+
+`HttpCacheMiddleware` is a raw ASGI layer (not BaseHTTPMiddleware) in front of the router:
+
+- Every successful GET/HEAD gets a strong ETag derived from the dataset version and the bytes
+  of the representation (each content-coding its own), `Cache-Control` with a configurable
+  max-age and `Vary: Accept-Encoding` (plus `Origin` when CORS answers per origin).
+  `If-None-Match` that matches gives 304 with no body.
+- Bodies above a size threshold are compressed when the client accepts it (brotli, then gzip).
+- Responses are kept in a bounded in-memory cache keyed by the request (path, query, the
+  request headers the body varies on) and the dataset version; a hit is answered from stored
+  bytes without entering the router.
+
+The dataset version lives in the database (`dataset_state`), so several worker processes or
+hosts sharing it agree: each process re-reads it at most every `version_ttl` seconds (default
+0.5 s), so no process serves data older than that after another one changed it. A write in
+this process updates the local view at once (`DatasetVersion.set`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio.to_thread
+import brotli
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+Headers = list[tuple[bytes, bytes]]
+
+COMPRESS_MIN_BYTES = 1024
+# Headers the layer sets itself; the app's own values for them are dropped.
+OWN_HEADERS = {b"content-length", b"content-encoding", b"etag", b"cache-control", b"vary"}
+
+
+class DatasetVersion:
+    """This process's view of the dataset version, refreshed at most every `ttl` seconds."""
+
+    def __init__(self, read: Callable[[], int], *, ttl: float = 0.5):
+        self._read = read
+        self.ttl = ttl
+        self._value = -1
+        self._checked = float("-inf")
+
+    async def current(self) -> int:
+        now = time.monotonic()
+        if now - self._checked >= self.ttl:
+            self._checked = now
+            self._value = await anyio.to_thread.run_sync(self._read)
+        return self._value
+
+    def set(self, value: int) -> None:
+        self._value = value
+        self._checked = time.monotonic()
+
+
+@dataclass
+class Variant:
+    body: bytes
+    etag: bytes
+
+
+@dataclass
+class Entry:
+    status: int
+    headers: Headers
+    body: bytes
+    version: int
+    variants: dict[str, Variant] = field(default_factory=dict)
+
+    def variant(self, encoding: str) -> Variant:
+        """The body in one content-coding, compressed once and kept."""
+        found = self.variants.get(encoding)
+        if found is None:
+            body = compress(self.body, encoding)
+            digest = hashlib.blake2b(body, digest_size=12).hexdigest()
+            suffix = "" if encoding == "identity" else f"-{encoding}"
+            found = Variant(body, f'"{self.version}-{digest}{suffix}"'.encode())
+            self.variants[encoding] = found
+        return found
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + sum(len(v.body) for v in self.variants.values()) + 256
+
+
+def compress(body: bytes, encoding: str) -> bytes:
+    if encoding == "br":
+        return bytes(brotli.compress(body, quality=5))
+    if encoding == "gzip":
+        return gzip.compress(body, compresslevel=6, mtime=0)
+    return body
+
+
+def choose_encoding(accept_encoding: str, size: int) -> str:
+    """brotli, then gzip, when the client accepts it (q > 0) and the body is worth it."""
+    if size < COMPRESS_MIN_BYTES or not accept_encoding:
+        return "identity"
+    accepted: dict[str, float] = {}
+    for part in accept_encoding.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        quality = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                quality = float(params[2:])
+            except ValueError:
+                quality = 0.0
+        accepted[name.strip()] = quality
+    for encoding in ("br", "gzip"):
+        if accepted.get(encoding, accepted.get("*", 0.0)) > 0:
+            return encoding
+    return "identity"
+
+
+class ResponseCache:
+    """A least-recently-used map bounded by the bytes it holds."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._entries: OrderedDict[tuple[Any, ...], Entry] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> Entry | None:
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+        return entry
+
+    def put(self, key: tuple[Any, ...], entry: Entry) -> None:
+        if entry.size > self.max_bytes // 8:
+            return
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.bytes -= old.size
+        self._entries[key] = entry
+        self.bytes += entry.size
+        while self.bytes > self.max_bytes and self._entries:
+            _, evicted = self._entries.popitem(last=False)
+            self.bytes -= evicted.size
+
+    def grew(self, entry: Entry, before: int) -> None:
+        """Account for a variant added to an entry after it was stored."""
+        self.bytes += entry.size - before
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def _etag_matches(if_none_match: str, etag: bytes) -> bool:
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    wanted = etag.decode()
+    return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
+
+
+class HttpCacheMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        version: DatasetVersion,
+        max_age: int,
+        max_bytes: int,
+        vary_on_origin: bool,
+        uncached_paths: tuple[str, ...] = ("/healthz", "/readyz"),
+        extra_headers: Headers | None = None,
+    ):
+        self.app = app
+        self.version = version
+        self.cache = ResponseCache(max_bytes)
+        self.cache_control = f"public, max-age={max_age}".encode()
+        self.vary = b"Accept-Encoding, Origin" if vary_on_origin else b"Accept-Encoding"
+        self.vary_on_origin = vary_on_origin
+        self.uncached_paths = uncached_paths
+        self.extra_headers = extra_headers or []
+        self.own_headers = OWN_HEADERS | {name for name, _ in self.extra_headers}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, self._with_extra_headers(send))
+            return
+        if scope["path"] in self.uncached_paths:
+            await self.app(scope, receive, self._no_store(send))
+            return
+        version = await self.version.current()
+        origin = _header(scope, b"origin") if self.vary_on_origin else ""
+        key = (scope["path"], scope["query_string"], origin, version)
+        entry = self.cache.get(key)
+        if entry is None:
+            entry = await self._fetch(scope, receive, send, version)
+            if entry is None:
+                return
+            self.cache.put(key, entry)
+        before = entry.size
+        await self._answer(scope, send, entry)
+        if entry.size != before:
+            self.cache.grew(entry, before)
+
+    async def _fetch(
+        self, scope: Scope, receive: Receive, send: Send, version: int
+    ) -> Entry | None:
+        """Run the app; return a cacheable entry, or pass the response through and return None."""
+        start: Message = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        # HEAD is answered as GET, without the body, so both share one cache entry.
+        await self.app(dict(scope, method="GET"), receive, capture)
+        status = int(start.get("status", 500))
+        headers = [(k, v) for k, v in start.get("headers", []) if k not in self.own_headers]
+        body = b"".join(chunks)
+        app_cache_control = dict(start.get("headers", [])).get(b"cache-control", b"")
+        if status != 200 or b"no-store" in app_cache_control:
+            await self._send(scope, send, status, headers + self._error_headers(status), body)
+            return None
+        return Entry(status=status, headers=headers, body=body, version=version)
+
+    def _error_headers(self, status: int) -> Headers:
+        headers = list(self.extra_headers)
+        if status >= 400:
+            headers.append((b"cache-control", b"no-store"))
+        return headers
+
+    async def _answer(self, scope: Scope, send: Send, entry: Entry) -> None:
+        encoding = choose_encoding(_header(scope, b"accept-encoding"), len(entry.body))
+        variant = entry.variant(encoding)
+        headers = [
+            *entry.headers,
+            *self.extra_headers,
+            (b"etag", variant.etag),
+            (b"cache-control", self.cache_control),
+            (b"vary", self.vary),
+        ]
+        if encoding != "identity":
+            headers.append((b"content-encoding", encoding.encode()))
+        if _etag_matches(_header(scope, b"if-none-match"), variant.etag):
+            await self._send(scope, send, 304, headers, b"", length=False)
+            return
+        await self._send(scope, send, entry.status, headers, variant.body)
+
+    async def _send(
+        self,
+        scope: Scope,
+        send: Send,
+        status: int,
+        headers: Headers,
+        body: bytes,
+        *,
+        length: bool = True,
+    ) -> None:
+        if length:
+            headers = [*headers, (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        payload = b"" if scope["method"] == "HEAD" or status == 304 else body
+        await send({"type": "http.response.body", "body": payload})
+
+    def _with_extra_headers(self, send: Send, *extra: tuple[bytes, bytes]) -> Send:
+        """Pass the app's response through, with this layer's headers replacing the app's."""
+        added = [*self.extra_headers, *extra]
+        replaced = {name for name, _ in added}
+
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers", []) if k not in replaced]
+                message = dict(message, headers=[*kept, *added])
+            await send(message)
+
+        return wrapped
+
+    def _no_store(self, send: Send) -> Send:
+        return self._with_extra_headers(send, (b"cache-control", b"no-store"))
