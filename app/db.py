@@ -54,20 +54,19 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the schema to the newest migration (every branch's, should there be several)."""
+    command.upgrade(alembic_config(engine), "heads")
 
 
-def schema_head(engine: Engine) -> str | None:
-    """The newest migration's revision id."""
-    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+def schema_heads(engine: Engine) -> set[str]:
+    """The newest migrations' revision ids."""
+    return set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
 
 
 def schema_is_current(engine: Engine) -> bool:
-    head = schema_head(engine)
     with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    return current == head
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current == schema_heads(engine)
 
 
 def ping(engine: Engine) -> None:

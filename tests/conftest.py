@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from app.config import PROJECT_ROOT, Settings
-from app.db import make_engine, migrate, schema_head
+from app.db import make_engine, migrate, schema_heads
 from app.main import create_app
 from app.seed import load_document, validate_document
 from tests.factories import seed_document
@@ -66,10 +66,12 @@ def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
         tables = ", ".join(f'"{table.name}"' for table in SQLModel.metadata.sorted_tables)
         with engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-            connection.execute(
-                text("UPDATE alembic_version SET version_num = :head"),
-                {"head": schema_head(engine)},
-            )
+            connection.execute(text("DELETE FROM alembic_version"))
+            for head in sorted(schema_heads(engine)):
+                connection.execute(
+                    text("INSERT INTO alembic_version (version_num) VALUES (:head)"),
+                    {"head": head},
+                )
         engine.dispose()
         yield database_template
     else:
