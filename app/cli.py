@@ -8,11 +8,13 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlmodel import Session
 
 from app.config import get_settings
 from app.db import make_engine, migrate
-from app.seed import SeedError, export_bytes, load_document, read_document
+from app.seed import SeedError, export_bytes, load_document, read_document, work_units
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 
@@ -57,6 +59,7 @@ def seed(
     file: Annotated[
         Path | None, typer.Option(help="Seed document (default: data/seed.json).")
     ] = None,
+    quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ) -> None:
     """Migrate, validate the seed and load it in one transaction."""
     settings = get_settings()
@@ -67,7 +70,17 @@ def seed(
         _fail(error, path)
     engine = make_engine(settings.database_url)
     migrate(engine)
-    changes = load_document(engine, document)
+    with Progress(
+        TextColumn("loading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=quiet,
+    ) as bar:
+        task = bar.add_task("load", total=work_units(document))
+        changes = load_document(engine, document, progress=lambda amount: bar.advance(task, amount))
     engine.dispose()
     counts: dict[str, int] = {}
     for change in changes:

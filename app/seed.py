@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, insert
 from sqlmodel import Session, SQLModel, select
 
 from app.dataset import bump_version
@@ -323,6 +323,9 @@ def parse_document(text: bytes | str) -> SeedDocument:
 # --------------------------------------------------------------------------------------------
 
 
+Progress = Callable[[int], None]
+
+
 @dataclass(frozen=True)
 class Change:
     action: Literal["add", "change", "remove"]
@@ -350,12 +353,19 @@ def _stamp(row: Any, values: dict[str, Any], now: dt.datetime) -> None:
 
 
 class _Syncer:
-    def __init__(self, session: Session, now: dt.datetime):
+    def __init__(self, session: Session, now: dt.datetime, progress: Progress | None = None):
         self.session = session
         self.now = now
+        self.progress: Progress = progress or (lambda _amount: None)
+        self.new_record = {"version": 1, "created_at": now, "updated_at": now}
         self.changes: list[Change] = []
         self.ids: dict[str, dict[str, int]] = {}
         self.slugs: dict[str, dict[int, str]] = {}
+
+    def insert(self, table: type[SQLModel], rows: list[dict[str, Any]]) -> None:
+        """Add new rows in one executemany (fast for large seeds), in document order."""
+        if rows:
+            self.session.execute(insert(table), rows)
 
     def note(self, action: Literal["add", "change", "remove"], kind: str, key: str) -> None:
         self.changes.append(Change(action, kind, key))
@@ -371,19 +381,21 @@ class _Syncer:
         """Add or update the records of one type; return the slugs the database has but not the
         document (removed later, once nothing points at them)."""
         existing = {row.slug: row for row in self.session.exec(select(spec.table)).all()}  # type: ignore[attr-defined]
+        new_rows: list[dict[str, Any]] = []
         for item in items:
             values = _written(item, spec.fields) | self.resolve(spec.refs, item)
             if spec.table is Outcome:
                 values["evidence_rank"] = EVIDENCE_RANK[EvidenceLevel(item.evidence_level)]
             row = existing.get(item.slug)
             if row is None:
-                row = spec.table(**values, created_at=self.now, updated_at=self.now)
-                self.session.add(row)
+                new_rows.append(values | self.new_record)
                 self.note("add", spec.label, item.slug)
             elif _values(row, list(values)) != values:
                 _stamp(row, values, self.now)
                 self.note("change", spec.label, item.slug)
+            self.progress(1)
         self.session.flush()
+        self.insert(spec.table, new_rows)
         rows = self.session.exec(select(spec.table.id, spec.table.slug)).all()  # type: ignore[attr-defined]
         self.ids[spec.key] = {slug: row_id for row_id, slug in rows}
         self.slugs[spec.key] = dict(rows)
@@ -409,9 +421,10 @@ class _Syncer:
                 )
             )
             self.note_link("remove", spec, owner_id, source_id)
-        for owner_id, source_id in sorted(wanted - have):
-            self.session.add(link(**{column: owner_id, "source_id": source_id}))
+        added = sorted(wanted - have)
+        for owner_id, source_id in added:
             self.note_link("add", spec, owner_id, source_id)
+        self.insert(link, [{column: owner, "source_id": source} for owner, source in added])
 
     def note_link(
         self, action: Literal["add", "remove"], spec: EntitySpec, owner_id: int, source_id: int
@@ -441,14 +454,18 @@ class _Syncer:
         for key in [key for key in have if key not in wanted]:
             self.session.delete(have.pop(key))
             self.note("remove", link.label, _describe(key))
+        new_rows: list[dict[str, Any]] = []
         for key, values in wanted.items():
+            self.progress(1)
             existing = have.get(key)
             if existing is None:
-                self.session.add(link.table(**values, created_at=self.now, updated_at=self.now))
+                new_rows.append(values | self.new_record)
                 self.note("add", link.label, _describe(key))
             elif _values(existing, list(values)) != values:
                 _stamp(existing, values, self.now)
                 self.note("change", link.label, _describe(key))
+        self.session.flush()
+        self.insert(link.table, new_rows)
 
     def remove_entities(self, spec: EntitySpec, slugs: set[str]) -> None:
         for slug in sorted(slugs):
@@ -467,9 +484,21 @@ def _describe(key: tuple[Any, ...]) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def sync_document(session: Session, document: SeedDocument) -> list[Change]:
-    """Make the database hold exactly `document`, inside the caller's transaction."""
-    syncer = _Syncer(session, utcnow())
+def work_units(document: SeedDocument) -> int:
+    """How many steps `sync_document` reports to its progress callback."""
+    records = sum(len(getattr(document, spec.key)) for spec in ENTITIES)
+    links = sum(len(getattr(therapy, link.key)) for therapy in document.therapies for link in LINKS)
+    return records + links
+
+
+def sync_document(
+    session: Session, document: SeedDocument, *, progress: Progress | None = None
+) -> list[Change]:
+    """Make the database hold exactly `document`, inside the caller's transaction.
+
+    `progress(n)` is called as records and links are processed, `work_units(document)` in all.
+    """
+    syncer = _Syncer(session, utcnow(), progress)
     removed: dict[str, set[str]] = {}
     for spec in ENTITIES:
         removed[spec.key] = syncer.upsert_entities(spec, getattr(document, spec.key))
@@ -493,10 +522,16 @@ def sync_document(session: Session, document: SeedDocument) -> list[Change]:
     return syncer.changes
 
 
-def load_document(engine: Engine, document: SeedDocument, *, dry_run: bool = False) -> list[Change]:
+def load_document(
+    engine: Engine,
+    document: SeedDocument,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> list[Change]:
     """Sync the database to `document` in one transaction (rolled back when `dry_run`)."""
     with Session(engine) as session:
-        changes = sync_document(session, document)
+        changes = sync_document(session, document, progress=progress)
         if dry_run:
             session.rollback()
         else:
@@ -581,6 +616,3 @@ def canonical_json(document: dict[str, Any]) -> bytes:
 def content_hash(document: SeedDocument) -> str:
     raw = document.model_dump(mode="json", exclude_none=True)
     return hashlib.sha256(orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
-OnProgress = Callable[[str], None]
