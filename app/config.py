@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+"""The source checkout (tests and tools use it; an installed package's settings do not)."""
 
 
 class Settings(BaseSettings):
@@ -17,10 +18,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str = Field(
-        default=f"sqlite:///{PROJECT_ROOT / 'var' / 'kb.sqlite3'}",
+        default="sqlite:///var/kb.sqlite3",
         description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db.",
     )
-    seed_file: Path = Field(default=PROJECT_ROOT / "data" / "seed.json")
+    seed_file: Path = Field(
+        default=Path("data/seed.json"), description="Relative paths start at the working directory."
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = Field(default="info", pattern="^(debug|info|warning|error|critical)$")

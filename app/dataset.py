@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
 
 from app.models import DatasetState
@@ -15,10 +16,13 @@ from app.models import DatasetState
 
 def read_version(engine: Engine) -> int:
     """The current version, 0 before anything was loaded."""
-    with engine.connect() as connection:
-        value = connection.execute(
-            select(col(DatasetState.version)).where(col(DatasetState.id) == 1)
-        ).scalar()
+    try:
+        with engine.connect() as connection:
+            value = connection.execute(
+                select(col(DatasetState.version)).where(col(DatasetState.id) == 1)
+            ).scalar()
+    except SQLAlchemyError:
+        return 0  # not migrated yet: nothing to cache against; /readyz says why
     return int(value or 0)
 
 

@@ -199,11 +199,14 @@ class HttpCacheMiddleware:
             await self.app(scope, receive, self._with_extra_headers(send))
             return
         if scope["path"] in self.uncached_paths:
-            await self.app(scope, receive, self._no_store(send))
+            await self.app(dict(scope, method="GET"), receive, self._no_store(send, scope))
             return
         version = await self.version.current()
         origin = _header(scope, b"origin") if self.vary_on_origin else ""
-        key = (scope["path"], scope["query_string"], origin, version)
+        # Bodies hold absolute links, so the host and scheme they were built for are part of
+        # the key: one client's Host header can never reach another client's response.
+        host = _header(scope, b"host")
+        key = (scope["scheme"], host, scope["path"], scope["query_string"], origin, version)
         entry = self.cache.get(key)
         if entry is None:
             entry = await self._fetch(scope, receive, send, version)
@@ -292,5 +295,15 @@ class HttpCacheMiddleware:
 
         return wrapped
 
-    def _no_store(self, send: Send) -> Send:
-        return self._with_extra_headers(send, (b"cache-control", b"no-store"))
+    def _no_store(self, send: Send, scope: Scope) -> Send:
+        """Pass through uncached; a HEAD (run as GET) loses its body here."""
+        wrapped = self._with_extra_headers(send, (b"cache-control", b"no-store"))
+        if scope["method"] != "HEAD":
+            return wrapped
+
+        async def headless(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = dict(message, body=b"")
+            await wrapped(message)
+
+        return headless

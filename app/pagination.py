@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
+from urllib.parse import urlencode
 
 from fastapi import Query, Request, Response
 from pydantic import BaseModel, Field
@@ -53,9 +54,12 @@ def page_params(
 
 
 def page_links(request: Request, *, total: int, limit: int, offset: int) -> PageLinks:
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("limit", "offset")]
+    base = public_url(request)
+
     def at(new_offset: int) -> str:
-        query = dict(request.query_params) | {"limit": str(limit), "offset": str(new_offset)}
-        return str(request.url.replace_query_params(**query))
+        query = urlencode([*kept, ("limit", str(limit)), ("offset", str(new_offset))])
+        return f"{base}?{query}"
 
     last = max(0, (total - 1) // limit * limit)
     return PageLinks(
@@ -65,6 +69,14 @@ def page_links(request: Request, *, total: int, limit: int, offset: int) -> Page
         next=at(offset + limit) if offset + limit < total else None,
         prev=at(max(0, offset - limit)) if offset > 0 else None,
     )
+
+
+def public_url(request: Request) -> str:
+    """The request's URL without its query, on PUBLIC_BASE_URL when one is configured."""
+    base = request.app.state.settings.public_base_url
+    if base:
+        return str(base).rstrip("/") + request.url.path
+    return str(request.url.replace(query=""))
 
 
 def make_page(

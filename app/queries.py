@@ -113,9 +113,6 @@ def injectate_uses_where(session: Session, *where: Any) -> list[InjectateUsePubl
     ]
 
 
-_FREQUENCY_ORDER = ["very-common", "common", "uncommon", "rare", "not-observed", "unknown"]
-
-
 def side_effect_reports_where(session: Session, *where: Any) -> list[SideEffectReportPublic]:
     statement = (
         select(SideEffectReport, Therapy, SideEffect, Source)
@@ -269,7 +266,10 @@ def condition_therapies(
         own_uses = [use for use in uses if use.therapy.slug == therapy.slug]
         if injectate is not None and not any(use.injectate.slug == injectate for use in own_uses):
             continue
-        best = own_outcomes[0].evidence_level if own_outcomes else None
+        # The best evidence *for this condition*: a general claim or review of the therapy is
+        # listed after the condition's own outcomes but does not raise its level here.
+        specific = [item for item in own_outcomes if item.condition is not None]
+        best = specific[0].evidence_level if specific else None
         if min_evidence is not None and (
             best is None or EVIDENCE_RANK[best] > EVIDENCE_RANK[min_evidence]
         ):

@@ -202,3 +202,44 @@ def test_response_cache_is_bounded(settings: Settings, engine: Engine, load: Loa
         assert layer is not None
         assert 0 < layer.cache.bytes <= 20_000
         assert len(layer.cache) < 40
+
+
+def test_cached_links_follow_each_requests_host(client: TestClient) -> None:
+    first = client.get("/v1/therapies", headers={"Host": "first.example"})
+    second = client.get("/v1/therapies", headers={"Host": "second.example"})
+    assert first.json()["links"]["self"].startswith("http://first.example/")
+    assert second.json()["links"]["self"].startswith("http://second.example/")
+
+
+def test_links_use_public_base_url(settings: Settings, engine: Engine, load: Load) -> None:
+    load(seed_document())
+    public = settings.model_copy(update={"public_base_url": "https://kb.example/api/"})
+    with TestClient(create_app(public, engine=engine)) as client:
+        body = client.get("/v1/therapies", params={"limit": 1}, headers={"Host": "evil"}).json()
+    assert body["links"]["next"] == "https://kb.example/api/v1/therapies?limit=1&offset=1"
+
+
+def test_links_keep_repeated_query_parameters(client: TestClient) -> None:
+    response = client.get(
+        "/v1/outcomes",
+        params=[("evidence_level", "rct"), ("evidence_level", "practitioner-claim"), ("limit", 1)],
+    )
+    assert response.status_code == 200
+    assert response.json()["links"]["next"].endswith(
+        "/v1/outcomes?evidence_level=rct&evidence_level=practitioner-claim&limit=1&offset=1"
+    )
+
+
+def test_head_on_health_probe(client: TestClient) -> None:
+    response = client.head("/healthz")
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_docs_work_before_migration(tmp_path: Any) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/openapi.json").status_code == 200
+        assert client.get("/docs").status_code == 200
+        assert client.get("/readyz").status_code == 503

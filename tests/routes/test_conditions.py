@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi.testclient import TestClient
+
+from tests.factories import seed_document
+
+Load = Callable[[dict[str, Any]], None]
 
 
 def test_list_conditions_filters_by_body_region_category_therapy(client: TestClient) -> None:
@@ -54,9 +61,7 @@ def test_read_condition_therapies_lists_injectates_outcomes_side_effects(
     assert [s["side_effect"]["slug"] for s in item["side_effects"]] == ["bruising"]
 
 
-def test_read_condition_therapies_strongest_evidence_first(client: TestClient, load) -> None:
-    from tests.factories import seed_document
-
+def test_read_condition_therapies_strongest_evidence_first(client: TestClient, load: Load) -> None:
     raw = seed_document()
     raw["therapies"][1]["indications"].append(
         {"condition": "achilles-tendinopathy", "source": "trial-2013"}
@@ -91,6 +96,32 @@ def test_read_condition_therapies_strongest_evidence_first(client: TestClient, l
     )
     assert [i["therapy"]["slug"] for i in by_injectate.json()["items"]] == [
         "perineural-injection-therapy"
+    ]
+
+
+def test_read_condition_therapies_best_evidence_is_the_conditions_own(
+    client: TestClient, load: Load
+) -> None:
+    raw = seed_document()
+    raw["outcomes"].append(
+        {
+            "slug": "pit-general-review",
+            "therapy": "perineural-injection-therapy",
+            "source": "trial-2013",
+            "measure": "pain",
+            "finding": "A review of the therapy for no particular condition.",
+            "evidence_level": "systematic-review",
+        }
+    )
+    load(raw)
+    response = client.get("/v1/conditions/achilles-tendinopathy/therapies")
+    item = response.json()["items"][0]
+    assert item["best_evidence_level"] == "practitioner-claim"
+    # the general review is listed (strongest first among general outcomes), after the own one
+    assert [o["slug"] for o in item["outcomes"]] == [
+        "pit-general-review",
+        "pit-achilles-claim",
+        "pit-success-claim",
     ]
 
 

@@ -1,0 +1,97 @@
+# Treatment knowledge base: developer commands (GNU make).
+#
+#   make run     create .venv, install, seed var/kb.sqlite3, serve on 127.0.0.1:8000
+#   make test    ruff check, ruff format --check, mypy, pytest (SQLite)
+#
+# Every recipe calls the tools in $(VENV)/bin; nothing relies on an activated venv. The app
+# reads its settings from the environment (DATABASE_URL, PORT, ...), and make passes the
+# caller's environment and command-line variables through: `PORT=8123 make run`.
+
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Written after a successful install; re-install only when pyproject.toml changes.
+INSTALLED := $(VENV)/.installed
+
+# Empty: the tests use a throwaway SQLite file. A PostgreSQL URL: they run there instead.
+TEST_DATABASE_URL ?=
+POSTGRES_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+PYTEST_ARGS ?=
+SEED_FILE ?= data/seed.json
+EXPORT_FILE ?= var/export.json
+
+PYTEST = $(if $(TEST_DATABASE_URL),TEST_DATABASE_URL='$(TEST_DATABASE_URL)' )$(BIN)/pytest $(PYTEST_ARGS)
+
+.DEFAULT_GOAL := help
+.PHONY: help install run seed serve test test-postgres pytest lint format typecheck check export clean
+
+help:
+	@echo "make run            install, seed var/kb.sqlite3 and serve on 127.0.0.1:8000"
+	@echo "make test           ruff check, ruff format --check, mypy, pytest (SQLite)"
+	@echo "make test-postgres  pytest on $(POSTGRES_TEST_URL)"
+	@echo "make pytest         pytest only (PYTEST_ARGS='-k name', TEST_DATABASE_URL=...)"
+	@echo "make lint           ruff check and ruff format --check"
+	@echo "make format         ruff format and ruff check --fix"
+	@echo "make typecheck      mypy app tests"
+	@echo "make seed           migrate and load $(SEED_FILE) into DATABASE_URL"
+	@echo "make serve          serve without seeding"
+	@echo "make check          validate $(SEED_FILE); writes nothing"
+	@echo "make export         write the database as a seed document to $(EXPORT_FILE)"
+	@echo "make install        create $(VENV) and install the project with its dev tools"
+	@echo "make clean          remove $(VENV), var/ and caches"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e ".[dev]"
+	touch $@
+
+install: $(INSTALLED)
+
+run: $(INSTALLED)
+	$(BIN)/kb seed
+	$(BIN)/kb serve
+
+seed: $(INSTALLED)
+	$(BIN)/kb seed
+
+serve: $(INSTALLED)
+	$(BIN)/kb serve
+
+# One recipe, so the steps run in this order even under `make -j`, stopping at the first failure.
+test: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app tests
+	$(PYTEST)
+
+test-postgres: TEST_DATABASE_URL = $(POSTGRES_TEST_URL)
+test-postgres: $(INSTALLED)
+	$(PYTEST)
+
+pytest: $(INSTALLED)
+	$(PYTEST)
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(INSTALLED)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(INSTALLED)
+	$(BIN)/mypy app tests
+
+check: $(INSTALLED)
+	$(BIN)/kb check $(SEED_FILE)
+
+export: $(INSTALLED)
+	@mkdir -p $(dir $(EXPORT_FILE))
+	$(BIN)/kb export --out $(EXPORT_FILE)
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
