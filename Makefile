@@ -23,7 +23,7 @@ EXPORT_FILE ?= var/export.json
 PYTEST = $(if $(TEST_DATABASE_URL),TEST_DATABASE_URL='$(TEST_DATABASE_URL)' )$(BIN)/pytest $(PYTEST_ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run seed serve test test-postgres pytest lint format typecheck check export clean
+.PHONY: help install browser run seed serve test test-postgres pytest lint format typecheck check export clean
 
 help:
 	@echo "make run            install, seed var/kb.sqlite3 and serve on 127.0.0.1:8000"
@@ -50,6 +50,13 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 
 install: $(INSTALLED)
 
+# Debian's Chromium for the browser test of /docs (Playwright drives it; no browser download).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+
+browser: $(CHROMIUM)
+
 run: $(INSTALLED)
 	$(BIN)/kb seed
 	$(BIN)/kb serve
@@ -61,17 +68,17 @@ serve: $(INSTALLED)
 	$(BIN)/kb serve
 
 # One recipe, so the steps run in this order even under `make -j`, stopping at the first failure.
-test: $(INSTALLED)
+test: $(INSTALLED) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app tests
 	$(PYTEST)
 
 test-postgres: TEST_DATABASE_URL = $(POSTGRES_TEST_URL)
-test-postgres: $(INSTALLED)
+test-postgres: $(INSTALLED) $(CHROMIUM)
 	$(PYTEST)
 
-pytest: $(INSTALLED)
+pytest: $(INSTALLED) $(CHROMIUM) $(CHROMIUM)
 	$(PYTEST)
 
 lint: $(INSTALLED)

@@ -10,12 +10,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel, create_engine
@@ -23,6 +25,7 @@ from sqlmodel import SQLModel, create_engine
 from app.seed import SeedError, load_document, read_document
 
 EXAMPLE_LIMIT = 2
+EXAMPLE_BASE = "http://127.0.0.1:8000"
 
 
 def _memory_engine() -> Engine:
@@ -69,18 +72,28 @@ def add_examples(schema: dict[str, Any], app_factory: Any, seed_file: Path) -> N
     if loaded is None:
         return
     engine, firsts = loaded
-    with TestClient(app_factory(engine), base_url="http://127.0.0.1:8000") as client:
-        for path, item in schema.get("paths", {}).items():
-            operation = item.get("get")
-            if not path.startswith("/v1/") or operation is None:
-                continue
-            url = _example_url(path, _is_page(operation, schema), firsts)
-            content = operation.get("responses", {}).get("200", {}).get("content", {})
-            if url is None or "application/json" not in content:
-                continue
-            response = client.get(url)
-            if response.status_code == 200:
-                content["application/json"]["example"] = response.json()
+    requests: dict[str, dict[str, Any]] = {}
+    for path, item in schema.get("paths", {}).items():
+        operation = item.get("get")
+        if not path.startswith("/v1/") or operation is None:
+            continue
+        url = _example_url(path, _is_page(operation, schema), firsts)
+        content = operation.get("responses", {}).get("200", {}).get("content", {})
+        if url is not None and "application/json" in content:
+            requests[url] = content["application/json"]
+
+    async def fetch_all() -> None:
+        transport = httpx.ASGITransport(app=app_factory(engine))
+        async with httpx.AsyncClient(transport=transport, base_url=EXAMPLE_BASE) as client:
+            for url, content in requests.items():
+                response = await client.get(url)
+                if response.status_code == 200:
+                    content["example"] = response.json()
+
+    # The document is built inside a running event loop; the examples are fetched on a loop
+    # of their own, in a worker thread, once per process.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, fetch_all()).result()
     engine.dispose()
 
 

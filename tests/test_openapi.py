@@ -77,3 +77,20 @@ def test_openapi_examples_come_from_the_seed(empty_client: TestClient) -> None:
         if path.startswith("/v1/"):
             content = operation["responses"]["200"]["content"]["application/json"]
             assert "example" in content, (method, path)
+
+
+def test_openapi_document_is_valid(empty_client: TestClient) -> None:
+    from openapi_spec_validator import validate
+
+    document = empty_client.get("/openapi.json").json()
+    validate(document)
+    assert document["openapi"].startswith("3.1")
+
+
+def test_openapi_declares_304_on_every_get(empty_client: TestClient) -> None:
+    document = empty_client.get("/openapi.json").json()
+    for (method, path), operation in operations(document).items():
+        if method == "get":
+            assert "304" in operation["responses"], path
+            if path.startswith("/v1/"):
+                assert "ETag" in operation["responses"]["200"]["headers"], path
