@@ -23,7 +23,7 @@ EXPORT_FILE ?= var/export.json
 PYTEST = $(if $(TEST_DATABASE_URL),TEST_DATABASE_URL='$(TEST_DATABASE_URL)' )$(BIN)/pytest $(PYTEST_ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser run seed serve test test-postgres pytest lint format typecheck check export clean
+.PHONY: help install browser bench run seed serve test test-postgres pytest lint format typecheck check export clean
 
 help:
 	@echo "make run            install, seed var/kb.sqlite3 and serve on 127.0.0.1:8000"
@@ -38,6 +38,7 @@ help:
 	@echo "make check          validate $(SEED_FILE); writes nothing"
 	@echo "make export         write the database as a seed document to $(EXPORT_FILE)"
 	@echo "make install        create $(VENV) and install the project with its dev tools"
+	@echo "make bench          load runs: this API vs a bare ASGI app and Datasette (wrk)"
 	@echo "make clean          remove $(VENV), var/ and caches"
 
 $(BIN)/python:
@@ -98,6 +99,11 @@ check: $(INSTALLED)
 export: $(INSTALLED)
 	@mkdir -p $(dir $(EXPORT_FILE))
 	$(BIN)/kb export --out $(EXPORT_FILE)
+
+# Load runs on loopback against the stack's limit and Datasette (installs wrk and Datasette).
+BENCH_SIZES ?= 1000,100000
+bench: $(INSTALLED)
+	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist *.egg-info

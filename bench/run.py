@@ -1,0 +1,422 @@
+"""Load runs on loopback: this API (cached and uncached) against the stack's limit and Datasette.
+
+For each data size it generates a synthetic knowledge base (bench/generate.py), seeds a SQLite
+file with `kb seed`, and serves that same file four ways, one at a time, each pinned to core 0:
+
+  bare       a bare ASGI app returning the API's own response bytes (the stack's limit)
+  datasette  Datasette on the same SQLite file, answering the equivalent SQL (canned queries)
+  cached     this API with its response cache
+  uncached   this API with the response cache off (RESPONSE_CACHE_BYTES=0)
+
+wrk runs pinned to core 1: a warm-up, then several timed runs; the table shows medians of
+requests/s, p50 and p99. Scenarios rotate over many distinct URLs where "uncached" matters.
+
+    python bench/run.py --sizes 1000,100000 --runs 3 --duration 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "var" / "bench"
+PYTHON = sys.executable
+DATASETTE = Path(
+    os.environ.get("DATASETTE", ROOT / "bench" / ".venv-datasette" / "bin" / "datasette")
+)
+CONNECTIONS = 16
+
+
+@dataclass
+class Result:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+
+
+@dataclass
+class Scenario:
+    name: str
+    api_paths: list[str]
+    datasette_paths: list[str]
+    hot: bool  # one URL again and again (cache target) or many distinct URLs
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early: {url}")
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not come up: {url}")
+
+
+@contextmanager
+def serve(command: list[str], env: dict[str, str], probe: str, port: int) -> Iterator[int]:
+    """Run a server pinned to core 0; yield its pid."""
+    process = subprocess.Popen(
+        ["taskset", "-c", "0", *command],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}{probe}", process)
+        yield process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+LATENCY = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+
+
+def run_wrk(base: str, paths: list[str], seconds: int) -> Result:
+    script = WORK / f"paths-{abs(hash(tuple(paths)))}.lua"
+    quoted = ",\n".join(json.dumps(path) for path in paths)
+    script.write_text(
+        f"local paths = {{\n{quoted}\n}}\nlocal i = 0\n"
+        "request = function()\n  i = i % #paths + 1\n"
+        "  return wrk.format('GET', paths[i], {['Accept-Encoding'] = 'gzip'})\nend\n"
+    )
+    output = subprocess.run(
+        [
+            "taskset",
+            "-c",
+            "1",
+            "wrk",
+            "-t1",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            base,
+        ],  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    latency = {}
+    for percentile, value, unit in LATENCY.findall(output):
+        latency[percentile] = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    if non_2xx:
+        raise RuntimeError(f"{non_2xx.group(1)} error responses from {base}{paths[0]}")
+    return Result(rps, latency["50"], latency["99"])
+
+
+def measure(base: str, paths: list[str], runs: int, seconds: int) -> Result:
+    run_wrk(base, paths, max(2, seconds // 2))  # warm-up
+    results = [run_wrk(base, paths, seconds) for _ in range(runs)]
+    return Result(
+        statistics.median(r.rps for r in results),
+        statistics.median(r.p50_ms for r in results),
+        statistics.median(r.p99_ms for r in results),
+    )
+
+
+CANNED = {
+    "condition_therapies": """
+        select t.slug as therapy, t.name as therapy_name, o.slug as outcome, o.measure,
+               o.evidence_level, o.value_min, o.value_max, o.unit, s.slug as source, s.title
+        from conditions c
+        join indications i on i.condition_id = c.id
+        join therapies t on t.id = i.therapy_id
+        left join outcomes o on o.therapy_id = t.id
+             and (o.condition_id = c.id or o.condition_id is null)
+        left join sources s on s.id = o.source_id
+        where c.slug = :slug
+        order by o.evidence_rank, t.name""",
+    "therapy_detail": """
+        select t.*, c.slug as condition, c.name as condition_name, s.slug as source
+        from therapies t
+        left join indications i on i.therapy_id = t.id
+        left join conditions c on c.id = i.condition_id
+        left join sources s on s.id = i.source_id
+        where t.slug = :slug""",
+    "condition_search": """
+        select slug, name, body_region, synonyms, codes from conditions
+        where name like '%' || :q || '%' or synonyms like '%' || :q || '%'
+        order by name limit 20""",
+    "outcomes_by_therapy": """
+        select o.*, t.slug as therapy, s.slug as source from outcomes o
+        join therapies t on t.id = o.therapy_id join sources s on s.id = o.source_id
+        where t.slug = :slug order by o.evidence_rank, o.slug limit 20""",
+}
+
+
+def scenarios(document: dict[str, Any], search_available: bool) -> list[Scenario]:
+    rng = random.Random(7)
+    conditions = list(document["conditions"])
+    with_therapies = sorted(
+        {i["condition"] for t in document["therapies"] for i in t["indications"]}
+    )
+    hot_condition = with_therapies[0]
+    hot_therapy = document["therapies"][0]["slug"]
+    therapies = [t["slug"] for t in document["therapies"]]
+    sample_therapies = rng.sample(therapies, min(200, len(therapies)))
+    words = [c["name"].split()[1] for c in rng.sample(conditions, min(200, len(conditions)))]
+    result = [
+        Scenario(
+            "hot: condition -> therapies",
+            [f"/v1/conditions/{hot_condition}/therapies"],
+            [f"/kb/condition_therapies.json?slug={hot_condition}&_shape=array"],
+            hot=True,
+        ),
+        Scenario(
+            "hot: therapy detail",
+            [f"/v1/therapies/{hot_therapy}"],
+            [f"/kb/therapy_detail.json?slug={hot_therapy}&_shape=array"],
+            hot=True,
+        ),
+        Scenario(
+            "hot: list page",
+            ["/v1/conditions?limit=20"],
+            ["/kb/conditions.json?_size=20"],
+            hot=True,
+        ),
+        Scenario(
+            "distinct: therapy details",
+            [f"/v1/therapies/{slug}" for slug in sample_therapies],
+            [f"/kb/therapy_detail.json?slug={slug}&_shape=array" for slug in sample_therapies],
+            hot=False,
+        ),
+        Scenario(
+            "distinct: filtered lists",
+            [f"/v1/outcomes?therapy={slug}" for slug in sample_therapies],
+            [f"/kb/outcomes_by_therapy.json?slug={slug}&_shape=array" for slug in sample_therapies],
+            hot=False,
+        ),
+    ]
+    if search_available:
+        result.append(
+            Scenario(
+                "distinct: condition searches",
+                [f"/v1/conditions?q={word}" for word in words],
+                [f"/kb/condition_search.json?q={word}&_shape=array" for word in words],
+                hot=False,
+            )
+        )
+    return result
+
+
+def ensure_tools() -> None:
+    if shutil.which("wrk") is None:
+        subprocess.run(["apt-get", "update", "-q"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True)
+    if not DATASETTE.exists():
+        venv = DATASETTE.parents[1]
+        subprocess.run([PYTHON, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", "datasette==0.65.5"], check=True
+        )
+
+
+def seed(size: int) -> tuple[Path, dict[str, Any], float]:
+    WORK.mkdir(parents=True, exist_ok=True)
+    document_path = WORK / f"kb-{size}.json"
+    database = WORK / f"kb-{size}.sqlite3"
+    subprocess.run(
+        [
+            PYTHON,
+            str(ROOT / "bench" / "generate.py"),
+            "--records",
+            str(size),
+            "--out",
+            str(document_path),
+        ],  # fmt: skip
+        check=True,
+    )
+    for stale in WORK.glob(f"kb-{size}.sqlite3*"):
+        stale.unlink()
+    started = time.monotonic()
+    subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "kb"), "seed", "--file", str(document_path)],
+        env={**os.environ, "DATABASE_URL": f"sqlite:///{database}"},
+        check=True,
+    )
+    seconds = time.monotonic() - started
+    return database, json.loads(document_path.read_text()), seconds
+
+
+def show(scenario: str, server: str, result: Result) -> None:
+    print(
+        f"  {scenario:32} {server:9} {result.rps:9.0f} req/s "
+        f"p50 {result.p50_ms:6.2f} ms p99 {result.p99_ms:6.2f} ms",
+        flush=True,
+    )
+
+
+def bench_size(size: int, runs: int, seconds: int) -> dict[str, Any]:
+    database, document, seed_seconds = seed(size)
+    print(f"\n== {size} records: seeded in {seed_seconds:.1f} s ({database.name})", flush=True)
+    metadata = WORK / "datasette-metadata.json"
+    metadata.write_text(json.dumps({"databases": {"kb": {"queries": dict(CANNED)}}}))
+    api_env = {"DATABASE_URL": f"sqlite:///{database}", "LOG_LEVEL": "warning"}
+    kb = [str(ROOT / ".venv" / "bin" / "kb"), "serve", "--host", "127.0.0.1"]
+    results: dict[str, dict[str, Result]] = {}
+    rss: dict[str, float] = {}
+
+    port = free_port()
+    with serve([*kb, "--port", str(port)], api_env, "/readyz", port):
+        base = f"http://127.0.0.1:{port}"
+        search_available = httpx.get(f"{base}/v1/conditions?q=a").status_code == 200
+        plan = scenarios(document, search_available)
+        bodies = {s.name: httpx.get(base + s.api_paths[0]).content for s in plan}
+
+    kb_link = WORK / "kb.sqlite3"  # Datasette names the database after the file
+    if kb_link.exists() or kb_link.is_symlink():
+        kb_link.unlink()
+    kb_link.symlink_to(database.name)
+
+    servers: dict[str, tuple[list[str], dict[str, str], str]] = {}
+    for name in ("cached", "uncached", "datasette"):
+        port = free_port()
+        if name == "datasette":
+            command = [str(DATASETTE), "serve", str(kb_link), "--port", str(port),
+                       "--metadata", str(metadata), "--setting", "sql_time_limit_ms", "5000",
+                       "--setting", "num_sql_threads", "3"]  # fmt: skip
+            env: dict[str, str] = {}
+        else:
+            command = [*kb, "--port", str(port)]
+            env = dict(api_env)
+            if name == "uncached":
+                env["RESPONSE_CACHE_BYTES"] = "0"
+        servers[name] = (command, env, str(port))
+
+    for name, (command, env, port) in servers.items():
+        probe = "/-/versions.json" if name == "datasette" else "/readyz"
+        with serve(command, env, probe, int(port)) as pid:
+            base = f"http://127.0.0.1:{port}"
+            for scenario in plan:
+                if name == "cached" and not scenario.hot:
+                    continue
+                paths = scenario.datasette_paths if name == "datasette" else scenario.api_paths
+                result = measure(base, paths, runs, seconds)
+                results.setdefault(scenario.name, {})[name] = result
+                show(scenario.name, name, result)
+            rss[name] = peak_rss_mib(pid)
+
+    for scenario in plan:
+        if not scenario.hot:
+            continue
+        body = WORK / "bare-body.json"
+        body.write_bytes(bodies[scenario.name])
+        port = free_port()
+        command = [PYTHON, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port),
+                   "--log-level", "warning", "--no-access-log"]  # fmt: skip
+        with serve(command, {"BENCH_BODY_FILE": str(body)}, "/", port):
+            result = measure(f"http://127.0.0.1:{port}", scenario.api_paths, runs, seconds)
+        results[scenario.name]["bare"] = result
+        show(scenario.name, "bare", result)
+    return {"size": size, "seed_seconds": seed_seconds, "results": results, "rss_mib": rss}
+
+
+def report(all_sizes: list[dict[str, Any]]) -> str:
+    lines = []
+    for entry in all_sizes:
+        lines.append(f"\n### {entry['size']:,} records (seeded in {entry['seed_seconds']:.1f} s)\n")
+        lines.append("| scenario | server | req/s | p50 ms | p99 ms |")
+        lines.append("|---|---|---:|---:|---:|")
+        for scenario, by_server in entry["results"].items():
+            for server in ("bare", "cached", "uncached", "datasette"):
+                if server in by_server:
+                    r = by_server[server]
+                    figures = f"{r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f}"
+                    lines.append(f"| {scenario} | {server} | {figures} |")
+        lines.append("\n| ratio | value |\n|---|---:|")
+        for scenario, by_server in entry["results"].items():
+            if "bare" in by_server and "cached" in by_server:
+                ratio = by_server["cached"].rps / by_server["bare"].rps
+                lines.append(f"| {scenario}: cached / bare | {ratio:.2f}x |")
+            if "datasette" in by_server and "cached" in by_server:
+                ratio = by_server["cached"].rps / by_server["datasette"].rps
+                lines.append(f"| {scenario}: cached / Datasette | {ratio:.1f}x |")
+            if "datasette" in by_server and "uncached" in by_server:
+                ratio = by_server["uncached"].rps / by_server["datasette"].rps
+                lines.append(f"| {scenario}: uncached / Datasette | {ratio:.1f}x |")
+        rss = ", ".join(f"{k} {v:.0f} MiB" for k, v in entry["rss_mib"].items())
+        lines.append(f"\nPeak RSS of the servers (VmHWM): {rss}")
+    if len(all_sizes) >= 2:
+        small, large = all_sizes[0], all_sizes[-1]
+        lines.append(
+            f"\n| p50 at {large['size']:,} / p50 at {small['size']:,} (uncached) | ratio |"
+        )
+        lines.append("|---|---:|")
+        for scenario in large["results"]:
+            if scenario.startswith("distinct") and "uncached" in small["results"].get(scenario, {}):
+                ratio = (
+                    large["results"][scenario]["uncached"].p50_ms
+                    / small["results"][scenario]["uncached"].p50_ms
+                )
+                lines.append(f"| {scenario} | {ratio:.2f}x |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="1000,100000")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=5, help="seconds per timed run")
+    args = parser.parse_args()
+    ensure_tools()
+    machine = (
+        f"{os.cpu_count()} cores, "
+        + subprocess.run(["uname", "-srm"], capture_output=True, text=True).stdout.strip()
+    )
+    sizes = [int(size) for size in args.sizes.split(",")]
+    all_sizes = [bench_size(size, args.runs, args.duration) for size in sizes]
+    table = report(all_sizes)
+    header = (
+        f"Machine: {machine}; server pinned to core 0, wrk to core 1, {CONNECTIONS} connections, "
+        f"{args.runs} runs of {args.duration} s after a warm-up, medians."
+    )
+    print("\n" + header + "\n" + table)
+    (WORK / "results.md").write_text(header + "\n" + table + "\n")
+    print(f"\n(written to {WORK / 'results.md'})")
+
+
+if __name__ == "__main__":
+    main()
