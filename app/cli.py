@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from app.config import get_settings
 from app.db import make_engine, migrate
+from app.logs import logging_config
 from app.seed import SeedError, export_bytes, load_document, read_document, work_units
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -39,9 +40,12 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
+        log_config=logging_config(settings.log_level),
         log_level=settings.log_level,
+        access_log=False,
         server_header=False,
         proxy_headers=True,
+        timeout_graceful_shutdown=30,
     )
 
 

@@ -43,6 +43,13 @@ class Settings(BaseSettings):
         le=1,
         description="Seconds a process trusts its view of the dataset version before re-reading.",
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
+    )
+    rate_limit_per_minute: int = Field(
+        default=0, ge=0, description="Requests per minute per client address; 0 turns it off."
+    )
+    rate_limit_burst: int = Field(default=60, ge=1, description="Requests a client may burst.")
     db_pool_size: int = Field(default=5, ge=1, le=100)
 
 

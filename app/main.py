@@ -18,6 +18,8 @@ from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.http_cache import DatasetVersion, HttpCacheMiddleware
 from app.openapi import install_openapi
+from app.rate_limit import RateLimiter
+from app.request_guard import RequestGuardMiddleware
 from app.routes import routers
 
 DESCRIPTION = """
@@ -35,6 +37,7 @@ injectates, outcomes (strongest evidence first) and side effects. Errors are
 """
 
 TAGS = [
+    {"name": "search", "description": "One ranked search across every record type."},
     {"name": "therapies", "description": "Treatments: aliases, history, mechanism, technique."},
     {"name": "conditions", "description": "What is treated: synonyms, body region, codes."},
     {"name": "injectates", "description": "What is injected: components and concentrations."},
@@ -115,6 +118,15 @@ def create_app(
         max_bytes=settings.response_cache_bytes,
         vary_on_origin=not any_origin,
         extra_headers=common_headers(any_origin=any_origin),
+    )
+    app.add_middleware(
+        RequestGuardMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        rate_limiter=RateLimiter(
+            per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
+        )
+        if settings.rate_limit_per_minute
+        else None,
     )
     for router in routers:
         app.include_router(router)

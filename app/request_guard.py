@@ -1,0 +1,171 @@
+"""The outermost layer of every request: its id, its limits, its log line, its last resort.
+
+One raw ASGI middleware (one layer on the hot path, not four):
+
+- a request id: the client's `X-Request-ID` when it is a short token, else a new one; sent back
+  on every response and written on every log line about the request;
+- limits: a request body larger than `max_body_bytes` is refused with 413 (by its
+  Content-Length, or as it streams in); a NUL byte or text that is not UTF-8 in the path or
+  query string is refused with 400, before any handler sees it;
+- optional rate limiting per client address (429 with Retry-After), off by default;
+- one structured JSON access line per request (method, path, status, duration, request id);
+- an unexpected error is logged with the request id and answered with a plain 500 problem,
+  never a trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import problem_response
+from app.rate_limit import RateLimiter
+
+access_log = logging.getLogger("app.access")
+error_log = logging.getLogger("app.errors")
+
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+class BodyTooLarge(HTTPException):
+    """Raised while the body streams in. An HTTPException, so that FastAPI's body parsing lets
+    it through as the 413 it is instead of turning it into a generic 400."""
+
+    def __init__(self, limit: int):
+        super().__init__(413, f"The request body is larger than {limit} bytes.")
+
+
+def _bad_text(raw: bytes) -> str | None:
+    """Why a path or query string is refused, or None when it is fine."""
+    decoded = unquote_to_bytes(raw)
+    if b"\x00" in decoded:
+        return "contains a NUL byte"
+    try:
+        decoded.decode("utf-8")
+    except UnicodeDecodeError:
+        return "is not valid UTF-8"
+    return None
+
+
+class RequestGuardMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        rate_limiter: RateLimiter | None = None,
+    ):
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.rate_limiter = rate_limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = self._request_id(scope)
+        id_header = (b"x-request-id", request_id.encode())
+        state: dict[str, Any] = {"status": 0}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+                message = dict(message, headers=[*message.get("headers", []), id_header])
+            await send(message)
+
+        try:
+            refusal = self._refuse(scope)
+            if refusal is not None:
+                await refusal(scope, receive, send_with_id)
+            else:
+                await self.app(scope, self._limited(receive), send_with_id)
+        except BodyTooLarge:
+            if not state["status"]:
+                await self._too_large()(scope, receive, send_with_id)
+        except Exception as error:
+            error_log.error(
+                "unhandled error",
+                exc_info=error,
+                extra={"request_id": request_id, "method": scope["method"], "path": scope["path"]},
+            )
+            if not state["status"]:
+                response = problem_response(500, "The server could not answer this request.")
+                await response(scope, receive, send_with_id)
+        finally:
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    "request",
+                    extra={
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "query": scope["query_string"].decode("latin-1"),
+                        "status": state["status"],
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                        "client": (scope.get("client") or ("", 0))[0],
+                    },
+                )
+
+    @staticmethod
+    def _request_id(scope: Scope) -> str:
+        for key, value in scope["headers"]:
+            if key == b"x-request-id":
+                candidate = str(value.decode("latin-1"))
+                if REQUEST_ID.fullmatch(candidate):
+                    return candidate
+                break
+        return uuid.uuid4().hex
+
+    def _refuse(self, scope: Scope) -> Any:
+        """A response that refuses the request outright, or None to let it through."""
+        for part, raw in (("path", scope.get("raw_path") or b""), ("query", scope["query_string"])):
+            reason = _bad_text(raw)
+            if reason is not None:
+                return problem_response(400, f"The request's {part} {reason}.")
+        for key, value in scope["headers"]:
+            if key == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    return problem_response(400, "Content-Length is not a number.")
+                if declared > self.max_body_bytes:
+                    return self._too_large()
+        if self.rate_limiter is not None:
+            client = (scope.get("client") or ("unknown", 0))[0]
+            wait = self.rate_limiter.wait_time(client)
+            if wait > 0:
+                seconds = max(1, int(wait + 0.999))
+                return problem_response(
+                    429,
+                    f"Too many requests; retry in {seconds} s.",
+                    headers={"Retry-After": str(seconds)},
+                )
+        return None
+
+    def _too_large(self) -> Any:
+        return problem_response(
+            413, f"The request body is larger than {self.max_body_bytes} bytes."
+        )
+
+    def _limited(self, receive: Receive) -> Receive:
+        """Count the body as it streams in; stop at the limit even without Content-Length."""
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise BodyTooLarge(self.max_body_bytes)
+            return message
+
+        return limited
