@@ -157,32 +157,111 @@ def measure(base: str, paths: list[str], runs: int, seconds: int) -> Result:
     )
 
 
+def _summary(alias: str, kind: str) -> str:
+    """json_object(...) of a record's summary, the fields the API embeds one level down."""
+    fields = {
+        "therapy": "'slug', {a}.slug, 'name', {a}.name, 'aliases', json({a}.aliases)",
+        "condition": "'slug', {a}.slug, 'name', {a}.name, 'body_region', {a}.body_region, "
+        "'category', {a}.category",
+        "source": "'slug', {a}.slug, 'title', {a}.title, 'kind', {a}.kind, 'year', {a}.year, "
+        "'url', {a}.url, 'doi', {a}.doi, 'pmid', {a}.pmid",
+        "injectate": "'slug', {a}.slug, 'name', {a}.name",
+        "side_effect": "'slug', {a}.slug, 'name', {a}.name, 'serious', {a}.serious",
+    }[kind]
+    return f"json_object({fields.format(a=alias)})"
+
+
+OUTCOME_FIELDS = (
+    "'slug', o.slug, 'measure', o.measure, 'finding', o.finding, 'value_min', o.value_min, "
+    "'value_max', o.value_max, 'unit', o.unit, 'comparator', o.comparator, "
+    "'comparator_value_min', o.comparator_value_min, 'comparator_value_max', "
+    "o.comparator_value_max, 'follow_up', o.follow_up, 'sample_size', o.sample_size, "
+    "'evidence_level', o.evidence_level, 'quote', o.quote, 'version', o.version, "
+    "'created_at', o.created_at, 'updated_at', o.updated_at"
+)
+
+# Datasette answers each scenario with one SQL query returning the same records and fields as
+# the API's response (nested lists as JSON arrays built by SQLite), so both do the same work.
 CANNED = {
-    "condition_therapies": """
-        select t.slug as therapy, t.name as therapy_name, o.slug as outcome, o.measure,
-               o.evidence_level, o.value_min, o.value_max, o.unit, s.slug as source, s.title
+    "condition_therapies": f"""
+        select {_summary("t", "therapy")} as therapy,
+          (select json_group_array(json_object('source', {_summary("s", "source")},
+                  'note', i.note, 'quote', i.quote))
+             from indications i join sources s on s.id = i.source_id
+            where i.therapy_id = t.id and i.condition_id = c.id) as indications,
+          (select json_group_array(json_object('injectate', {_summary("j", "injectate")},
+                  'source', {_summary("s", "source")}, 'depth', u.depth,
+                  'sessions', u.sessions, 'concentration_min_pct', u.concentration_min_pct,
+                  'concentration_max_pct', u.concentration_max_pct))
+             from injectate_uses u join injectates j on j.id = u.injectate_id
+             join sources s on s.id = u.source_id
+            where u.therapy_id = t.id and (u.condition_id is null or u.condition_id = c.id))
+            as injectates,
+          (select json_group_array(json_object({OUTCOME_FIELDS},
+                  'source', {_summary("s", "source")}))
+             from (select * from outcomes where therapy_id = t.id
+                   and (condition_id = c.id or condition_id is null)
+                   order by evidence_rank, slug) o
+             join sources s on s.id = o.source_id) as outcomes,
+          (select json_group_array(json_object('side_effect', {_summary("e", "side_effect")},
+                  'frequency', r.frequency, 'frequency_note', r.frequency_note,
+                  'source', {_summary("s", "source")}))
+             from side_effect_reports r join side_effects e on e.id = r.side_effect_id
+             join sources s on s.id = r.source_id where r.therapy_id = t.id) as side_effects
         from conditions c
-        join indications i on i.condition_id = c.id
-        join therapies t on t.id = i.therapy_id
-        left join outcomes o on o.therapy_id = t.id
-             and (o.condition_id = c.id or o.condition_id is null)
-        left join sources s on s.id = o.source_id
+        join (select distinct therapy_id, condition_id from indications) l
+          on l.condition_id = c.id
+        join therapies t on t.id = l.therapy_id
         where c.slug = :slug
-        order by o.evidence_rank, t.name""",
-    "therapy_detail": """
-        select t.*, c.slug as condition, c.name as condition_name, s.slug as source
-        from therapies t
-        left join indications i on i.therapy_id = t.id
-        left join conditions c on c.id = i.condition_id
-        left join sources s on s.id = i.source_id
-        where t.slug = :slug""",
+        order by t.name""",
+    "therapy_detail": f"""
+        select t.slug, t.name, json(t.aliases) as aliases, t.summary, t.mechanism,
+          t.technique, t.developed_by, t.developed_in, t.notes, t.version, t.created_at,
+          t.updated_at,
+          (select json_group_array(json_object('condition', {_summary("c", "condition")},
+                  'source', {_summary("s", "source")}, 'note', i.note, 'quote', i.quote))
+             from indications i join conditions c on c.id = i.condition_id
+             join sources s on s.id = i.source_id where i.therapy_id = t.id) as indications,
+          (select json_group_array(json_object('injectate', {_summary("j", "injectate")},
+                  'source', {_summary("s", "source")}, 'depth', u.depth,
+                  'sessions', u.sessions))
+             from injectate_uses u join injectates j on j.id = u.injectate_id
+             join sources s on s.id = u.source_id where u.therapy_id = t.id) as injectates,
+          (select json_group_array(json_object('side_effect', {_summary("e", "side_effect")},
+                  'frequency', r.frequency, 'source', {_summary("s", "source")}))
+             from side_effect_reports r join side_effects e on e.id = r.side_effect_id
+             join sources s on s.id = r.source_id where r.therapy_id = t.id) as side_effects,
+          (select json_group_array(json_object('topic', f.topic, 'statement', f.statement,
+                  'attribution', f.attribution, 'verified', f.verified,
+                  'source', {_summary("s", "source")}))
+             from facts f join sources s on s.id = f.source_id
+            where f.therapy_id = t.id) as facts,
+          (select json_group_array(json_object({OUTCOME_FIELDS},
+                  'condition', {_summary("c", "condition")},
+                  'source', {_summary("s", "source")}))
+             from (select * from outcomes where therapy_id = t.id
+                   order by evidence_rank, slug) o
+             left join conditions c on c.id = o.condition_id
+             join sources s on s.id = o.source_id) as outcomes,
+          (select json_group_array({_summary("s", "source")})
+             from therapy_sources ts join sources s on s.id = ts.source_id
+            where ts.therapy_id = t.id) as sources
+        from therapies t where t.slug = :slug""",
     "condition_search": """
-        select slug, name, body_region, synonyms, codes from conditions
+        select slug, name, json(synonyms) as synonyms, body_region, category, json(codes) as codes,
+          description, version, created_at, updated_at, count(*) over () as total
+        from conditions
         where name like '%' || :q || '%' or synonyms like '%' || :q || '%'
+           or codes like '%' || :q || '%'
         order by name limit 20""",
-    "outcomes_by_therapy": """
-        select o.*, t.slug as therapy, s.slug as source from outcomes o
-        join therapies t on t.id = o.therapy_id join sources s on s.id = o.source_id
+    "outcomes_by_therapy": f"""
+        select json_object({OUTCOME_FIELDS}, 'therapy', {_summary("t", "therapy")},
+                 'condition', {_summary("c", "condition")},
+                 'source', {_summary("s", "source")}) as outcome,
+               count(*) over () as total
+        from outcomes o join therapies t on t.id = o.therapy_id
+        left join conditions c on c.id = o.condition_id
+        join sources s on s.id = o.source_id
         where t.slug = :slug order by o.evidence_rank, o.slug limit 20""",
 }
 
