@@ -1,4 +1,4 @@
-"""The `kb` command: serve, migrate, seed, check and export the knowledge base."""
+"""The `kb` command: serve, migrate, seed, check, export and import; manage API keys."""
 
 from __future__ import annotations
 
@@ -8,14 +8,20 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app.auth import create_key, list_keys, revoke_key
 from app.config import get_settings
 from app.db import make_engine, migrate
+from app.errors import Conflict, NotFound
 from app.logs import logging_config
+from app.models import ApiKeyCreate, Role
 from app.seed import SeedError, export_bytes, load_document, read_document, work_units
+from app.writes import import_document
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 
@@ -119,6 +125,102 @@ def export(
     else:
         out.write_bytes(data)
         typer.echo(f"exported to {out}", err=True)
+
+
+@cli.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="Seed document, e.g. from GET /v1/export.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the changes; write nothing.")
+    ] = False,
+) -> None:
+    """Make the database hold exactly FILE: validate, print each change, apply in one
+    transaction with an audit entry."""
+    try:
+        document = read_document(file)
+    except SeedError as error:
+        _fail(error, file)
+    engine = make_engine(get_settings().database_url)
+    migrate(engine)
+    changes = import_document(engine, document, name=file.name, dry_run=dry_run)
+    engine.dispose()
+    counts = dict.fromkeys(("add", "change", "remove"), 0)
+    for change in changes:
+        counts[change.action] += 1
+        typer.echo(str(change))
+    summary = ", ".join(f"{count} {action}" for action, count in counts.items())
+    if dry_run:
+        typer.echo(f"dry run of {file}: {summary}; nothing was written")
+    else:
+        typer.echo(f"imported {file}: {summary}" if changes else f"imported {file}: no changes")
+
+
+keys = typer.Typer(no_args_is_help=True, help="API keys: who may write (reads need none).")
+cli.add_typer(keys, name="keys")
+
+
+def _key_engine() -> Engine:
+    engine = make_engine(get_settings().database_url)
+    migrate(engine)
+    return engine
+
+
+@keys.command("create")
+def create_key_command(
+    name: Annotated[str, typer.Option(help="Who holds it; it signs their audit entries.")],
+    role: Annotated[Role, typer.Option(help="reader (no writes), editor or admin.")],
+) -> None:
+    """Create a key and print it, once: only its hash is stored."""
+    try:
+        data = ApiKeyCreate.model_validate({"name": name, "role": role})
+    except ValidationError:
+        typer.echo(f"invalid name {name!r}: letters, digits and . _ @ - (at most 80)", err=True)
+        raise typer.Exit(code=1) from None
+    engine = _key_engine()
+    try:
+        with Session(engine) as session:
+            row, key = create_key(session, data)
+    except Conflict as error:
+        typer.echo(error.detail, err=True)
+        raise typer.Exit(code=1) from None
+    finally:
+        engine.dispose()
+    typer.echo(key)
+    typer.echo(
+        f"created {row.role} key '{row.name}' (kb_{row.prefix}_…); store it now: "
+        "it cannot be shown again",
+        err=True,
+    )
+
+
+@keys.command("list")
+def list_keys_command() -> None:
+    """List keys: name, role, prefix, created, revoked (never the secret)."""
+    engine = _key_engine()
+    with Session(engine) as session:
+        rows = list_keys(session)
+    engine.dispose()
+    for row in rows:
+        revoked = f"revoked {row.revoked_at:%Y-%m-%dT%H:%M:%SZ}" if row.revoked_at else "active"
+        created = f"{row.created_at:%Y-%m-%dT%H:%M:%SZ}"
+        typer.echo(f"{row.name}\t{row.role}\tkb_{row.prefix}_…\t{created}\t{revoked}")
+
+
+@keys.command("revoke")
+def revoke_key_command(
+    name: Annotated[str, typer.Argument(help="The key's name, as `kb keys list` shows it.")],
+) -> None:
+    """Revoke a key: from the next request on it gets 403."""
+    engine = _key_engine()
+    try:
+        with Session(engine) as session:
+            row = revoke_key(session, name)
+    except NotFound as error:
+        typer.echo(error.detail, err=True)
+        raise typer.Exit(code=1) from None
+    finally:
+        engine.dispose()
+    typer.echo(f"revoked key '{row.name}'")
 
 
 def main() -> None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Engine, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col
 
 from app.models import DatasetState
@@ -36,3 +36,22 @@ def bump_version(session: Session, now: dt.datetime, *, seeded: bool | None = No
     session.add(state)
     session.flush()
     return state.version
+
+
+def begin_write(session: Session) -> None:
+    """Take the writers' lock before reading anything a write depends on.
+
+    The lock is the dataset_state row: on PostgreSQL the UPDATE locks the row, on SQLite it
+    takes the database's write lock (waiting out `busy_timeout`). Writers therefore run one
+    after another, each reading what the one before committed, and the lock is always taken
+    first, so two writers can never wait on each other. Every write calls it first: the
+    API's (app/writes.py), `kb seed` and `kb import`.
+    """
+    lock = update(DatasetState).where(col(DatasetState.id) == 1)
+    if session.exec(lock.values(version=DatasetState.version)).rowcount == 0:
+        try:
+            with session.begin_nested():
+                session.add(DatasetState(id=1))
+        except IntegrityError:
+            pass  # another writer made it first; the UPDATE below waits for it
+        session.exec(lock.values(version=DatasetState.version))

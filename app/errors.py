@@ -16,6 +16,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -48,10 +49,17 @@ class ApiError(Exception):
     status = HTTPStatus.BAD_REQUEST
     problem_type = "bad-request"
 
-    def __init__(self, detail: str, *, invalid_params: Sequence[InvalidParam] | None = None):
+    def __init__(
+        self,
+        detail: str,
+        *,
+        invalid_params: Sequence[InvalidParam] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(detail)
         self.detail = detail
         self.invalid_params = list(invalid_params) if invalid_params else None
+        self.headers = headers
 
 
 class NotFound(ApiError):
@@ -67,6 +75,34 @@ class Conflict(ApiError):
 class InvalidRequest(ApiError):
     status = HTTPStatus.UNPROCESSABLE_ENTITY
     problem_type = "validation-error"
+
+
+class Unauthorized(ApiError):
+    """No API key, or one the server does not know; carries `WWW-Authenticate`."""
+
+    status = HTTPStatus.UNAUTHORIZED
+    problem_type = "unauthorized"
+
+
+class Forbidden(ApiError):
+    """A known key that may not do this: revoked, or its role is too low."""
+
+    status = HTTPStatus.FORBIDDEN
+    problem_type = "forbidden"
+
+
+class PreconditionFailed(ApiError):
+    """`If-Match` names a version of the record that is no longer current."""
+
+    status = HTTPStatus.PRECONDITION_FAILED
+    problem_type = "precondition-failed"
+
+
+class PreconditionRequired(ApiError):
+    """A write that could overwrite someone's edit came without `If-Match`."""
+
+    status = HTTPStatus.PRECONDITION_REQUIRED
+    problem_type = "precondition-required"
 
 
 def problem_response(
@@ -122,6 +158,7 @@ async def _api_error(request: Request, exc: Exception) -> Response:
         problem_type=exc.problem_type,
         instance=request.url.path,
         invalid_params=exc.invalid_params,
+        headers=exc.headers,
     )
 
 
@@ -143,11 +180,22 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"No resource at {request.url.path}."
-    elif exc.status_code == 405:
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
         detail = f"{request.method} is not allowed on {request.url.path}."
-    return problem_response(
-        exc.status_code, detail, instance=request.url.path, headers=dict(exc.headers or {})
-    )
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+    return problem_response(exc.status_code, detail, instance=request.url.path, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method of every route on this path: Starlette's 405 names only the first route's
+    (a path with GET and PATCH is two routes)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        path_regex = getattr(route, "path_regex", None)
+        if route.methods and path_regex is not None and path_regex.match(request.url.path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:

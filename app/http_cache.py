@@ -5,7 +5,8 @@
 - Every successful GET/HEAD gets a strong ETag derived from the dataset version and the bytes
   of the representation (each content-coding its own), `Cache-Control` with a configurable
   max-age and `Vary: Accept-Encoding` (plus `Origin` when CORS answers per origin).
-  `If-None-Match` that matches gives 304 with no body.
+  `If-None-Match` that matches gives 304 with no body. A route that sets its own `ETag` (a
+  record's version tag, app/etags.py) has it appended after `;`, so writes can check it.
 - Bodies above a size threshold are compressed when the client accepts it (brotli, then gzip).
 - Responses are kept in a bounded in-memory cache keyed by the request (path, query, the
   request headers the body varies on) and the dataset version; a hit is answered from stored
@@ -71,6 +72,8 @@ class Entry:
     headers: Headers
     body: bytes
     version: int
+    record_tag: str = ""
+    """The record ETag a detail route set (app/etags.py), appended to each variant's tag."""
     variants: dict[str, Variant] = field(default_factory=dict)
 
     def variant(self, encoding: str) -> Variant:
@@ -80,7 +83,8 @@ class Entry:
             body = compress(self.body, encoding)
             digest = hashlib.blake2b(body, digest_size=12).hexdigest()
             suffix = "" if encoding == "identity" else f"-{encoding}"
-            found = Variant(body, f'"{self.version}-{digest}{suffix}"'.encode())
+            record = f";{self.record_tag}" if self.record_tag else ""
+            found = Variant(body, f'"{self.version}-{digest}{suffix}{record}"'.encode())
             self.variants[encoding] = found
         return found
 
@@ -140,13 +144,17 @@ class ResponseCache:
             self.bytes -= old.size
         self._entries[key] = entry
         self.bytes += entry.size
-        while self.bytes > self.max_bytes and self._entries:
-            _, evicted = self._entries.popitem(last=False)
-            self.bytes -= evicted.size
+        self._evict()
 
     def grew(self, entry: Entry, before: int) -> None:
         """Account for a variant added to an entry after it was stored."""
         self.bytes += entry.size - before
+        self._evict()
+
+    def _evict(self) -> None:
+        while self.bytes > self.max_bytes and self._entries:
+            _, evicted = self._entries.popitem(last=False)
+            self.bytes -= evicted.size
 
     def clear(self) -> None:
         self._entries.clear()
@@ -237,11 +245,19 @@ class HttpCacheMiddleware:
         status = int(start.get("status", 500))
         headers = [(k, v) for k, v in start.get("headers", []) if k not in self.own_headers]
         body = b"".join(chunks)
-        app_cache_control = dict(start.get("headers", [])).get(b"cache-control", b"")
+        app_headers = dict(start.get("headers", []))
+        app_cache_control = app_headers.get(b"cache-control", b"")
         if status != 200 or b"no-store" in app_cache_control:
-            await self._send(scope, send, status, headers + self._error_headers(status), body)
+            extra = self._error_headers(status)
+            if status < 400 and b"no-store" in app_cache_control:
+                extra.append((b"cache-control", b"no-store"))  # e.g. answers that need a key
+            await self._send(scope, send, status, headers + extra, body)
             return None
-        return Entry(status=status, headers=headers, body=body, version=version)
+        # A detail route's record ETag is kept inside this layer's tag (see app/etags.py).
+        record_tag = app_headers.get(b"etag", b"").decode("latin-1").strip().strip('"')
+        return Entry(
+            status=status, headers=headers, body=body, version=version, record_tag=record_tag
+        )
 
     def _error_headers(self, status: int) -> Headers:
         headers = list(self.extra_headers)

@@ -44,6 +44,7 @@ TAGS = [
     {"name": "side-effects", "description": "Adverse effects and how often sources report them."},
     {"name": "outcomes", "description": "Reported results, each with evidence level and source."},
     {"name": "sources", "description": "Articles, reviews, registries and pages cited."},
+    {"name": "curation", "description": "For key holders: the audit trail and the export."},
     {"name": "meta", "description": "Dataset version, counts, licence and disclaimer."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
@@ -105,7 +106,7 @@ def create_app(
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
-        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_methods=["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"],
         allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
         expose_headers=EXPOSED_HEADERS,
         allow_credentials=False,

@@ -21,9 +21,17 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, StringConstraints, model_validator
-from sqlalchemy import JSON, DateTime, String, TypeDecorator, UniqueConstraint
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from sqlalchemy import JSON, DateTime, Index, String, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from app.pagination import Page
 
 # --------------------------------------------------------------------------------------------
 # Vocabularies and shared field types
@@ -159,6 +167,15 @@ class StrictModel(SQLModel):
     """Input models refuse unknown keys, so a typo in a seed or a request is an error."""
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """PostgreSQL text cannot hold a NUL character, and no curated text needs one."""
+        texts = value if isinstance(value, list) else [value]
+        if any(isinstance(text, str) and "\x00" in text for text in texts):
+            raise ValueError("must not contain a NUL character")
+        return value
 
 
 class Record(SQLModel):
@@ -325,7 +342,10 @@ class Component(StrictModel):
 class InjectateBase(StrictModel):
     slug: Slug = Field(unique=True, index=True)
     name: Name
-    components: Annotated[list[Component], Field(min_length=1)] = _json_column()
+    # Required: a default would skip the length check (an injectate injects something).
+    components: Annotated[list[Component], Field(min_length=1)] = Field(
+        sa_type=JSON, nullable=False
+    )
     diluent: Name | None = None
     description: LongText | None = None
     notes: LongText | None = None
@@ -521,6 +541,12 @@ class TherapyCreate(TherapyBase):
     facts: list[FactCreate] = Field(default_factory=list)
 
 
+class TherapyWrite(TherapyBase):
+    """A therapy as POST and PUT carry it; its links are written as sub-resources."""
+
+    sources: UniqueSlugs = Field(default_factory=list)
+
+
 class Therapy(TherapyBase, Record, table=True):
     __tablename__ = "therapies"
     id: int | None = Field(default=None, primary_key=True)
@@ -671,19 +697,112 @@ class SeedDocument(StrictModel):
 
 
 # --------------------------------------------------------------------------------------------
+# Curation: API keys and the audit trail (app/auth.py, app/audit.py, app/writes.py)
+# --------------------------------------------------------------------------------------------
+
+
+class Role(StrEnum):
+    """What an API key may do; each role may do everything the roles before it may."""
+
+    reader = "reader"
+    editor = "editor"
+    admin = "admin"
+
+
+ROLE_RANK: dict[Role, int] = {role: rank for rank, role in enumerate(Role)}
+
+KEY_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,79}$"
+
+
+class ApiKeyCreate(StrictModel):
+    name: Annotated[str, StringConstraints(pattern=KEY_NAME_PATTERN)] = Field(
+        description="Who holds the key; it signs the audit entries of their writes."
+    )
+    role: Role
+
+
+class ApiKey(SQLModel, table=True):
+    """A key: only the SHA-256 of its secret is kept; `prefix` (public) finds the row."""
+
+    __tablename__ = "api_keys"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80, unique=True, index=True)
+    role: Role = Field(sa_type=VOCABULARY)
+    prefix: str = Field(max_length=16, index=True)
+    secret_hash: str = Field(max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    revoked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RecordType(StrEnum):
+    """What an audit entry and an ETag name: a record type, a link type, or the dataset."""
+
+    source = "source"
+    condition = "condition"
+    injectate = "injectate"
+    side_effect = "side-effect"
+    therapy = "therapy"
+    outcome = "outcome"
+    indication = "indication"
+    injectate_use = "injectate-use"
+    side_effect_report = "side-effect-report"
+    fact = "fact"
+    dataset = "dataset"
+
+
+class AuditAction(StrEnum):
+    create = "create"
+    update = "update"
+    replace_ = "replace"  # `replace` would hide str.replace
+    delete = "delete"
+    import_ = "import"
+
+
+class AuditEntry(SQLModel, table=True):
+    """One write: who, when, what, and the record before and after (seed format)."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_record", "record_type", "record"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    key_name: str = Field(max_length=80, index=True)
+    action: AuditAction = Field(sa_type=VOCABULARY)
+    record_type: RecordType = Field(sa_type=VOCABULARY)
+    record: str = Field(max_length=200)
+    dataset_version: int
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+
+
+class AuditEntryPublic(SQLModel):
+    id: int
+    at: dt.datetime
+    key_name: str = Field(description="The API key that wrote, or `kb import`.")
+    action: AuditAction
+    record_type: RecordType
+    record: str = Field(description="The record's slug, a link's id, or the imported file.")
+    dataset_version: int = Field(description="The dataset version this write produced.")
+    before: dict[str, Any] | None = Field(description="The record in seed format; null if new.")
+    after: dict[str, Any] | None = Field(description="The record in seed format; null if gone.")
+
+
+# --------------------------------------------------------------------------------------------
 # Read shapes that embed related records one level down
 # --------------------------------------------------------------------------------------------
 
 
 class IndicationPublic(SQLModel):
+    id: int = Field(description="The link's key: /v1/therapies/{slug}/indications/{id}.")
     therapy: TherapySummary
     condition: ConditionSummary
     source: SourceSummary
     note: str | None
     quote: str | None
+    version: int
 
 
 class InjectateUsePublic(SQLModel):
+    id: int = Field(description="The link's key: /v1/therapies/{slug}/injectate-uses/{id}.")
     therapy: TherapySummary
     injectate: InjectateSummary
     condition: ConditionSummary | None
@@ -697,24 +816,29 @@ class InjectateUsePublic(SQLModel):
     interval: str | None
     guidance: str | None
     note: str | None
+    version: int
 
 
 class SideEffectReportPublic(SQLModel):
+    id: int = Field(description="The link's key: /v1/therapies/{slug}/side-effect-reports/{id}.")
     therapy: TherapySummary
     side_effect: SideEffectSummary
     source: SourceSummary
     frequency: Frequency
     frequency_note: str | None
     quote: str | None
+    version: int
 
 
 class FactPublic(SQLModel):
+    id: int = Field(description="The link's key: /v1/therapies/{slug}/facts/{id}.")
     topic: FactTopic
     statement: str
     attribution: Attribution
     verified: bool
     quote: str | None
     source: SourceSummary
+    version: int
 
 
 class OutcomeDetail(OutcomePublic):
@@ -774,7 +898,8 @@ class ConditionTherapy(SQLModel):
 
     therapy: TherapySummary
     best_evidence_level: EvidenceLevel | None = Field(
-        description="The strongest evidence level among the outcomes listed here."
+        description="The strongest evidence level among the outcomes for this condition "
+        "(outcomes stated for no particular condition do not count); null when there are none."
     )
     indications: list[IndicationPublic]
     injectates: list[InjectateUsePublic]
@@ -783,3 +908,177 @@ class ConditionTherapy(SQLModel):
         "particular condition; strongest evidence first."
     )
     side_effects: list[SideEffectReportPublic]
+
+
+# --------------------------------------------------------------------------------------------
+# Search index (maintained by app/search.py; see its docstring for the design)
+# --------------------------------------------------------------------------------------------
+
+
+class SearchType(StrEnum):
+    """The record types search covers, in the order they win ties."""
+
+    condition = "condition"
+    therapy = "therapy"
+    injectate = "injectate"
+    side_effect = "side-effect"
+    outcome = "outcome"
+    source = "source"
+
+
+class MatchField(StrEnum):
+    """Which field of a record a search matched."""
+
+    name = "name"
+    synonym = "synonym"
+    alias = "alias"
+    code = "code"
+    record_title = "title"  # `title` would hide str.title
+    identifier = "identifier"
+    measure = "measure"
+    component = "component"
+    author = "author"
+    finding = "finding"
+    summary = "summary"
+    description = "description"
+
+
+def _search_key(length: int) -> Any:
+    """Index keys compare byte by byte on both engines (SQLite BINARY, PostgreSQL "C"), so a
+    range `key >= 'epicond' AND key < 'epicone'` is a prefix search that an ordinary btree
+    answers, whatever the database's default collation."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+SEARCH_NORM_LENGTH = 255
+SEARCH_WORD_LENGTH = 40
+
+
+class SearchTerm(SQLModel, table=True):
+    """One searchable text of a record (its name, a synonym, a code ...) and its normal form."""
+
+    __tablename__ = "search_terms"
+    __table_args__ = (
+        Index("ix_search_terms_type_norm", "record_type", "norm"),
+        Index("ix_search_terms_record", "record_type", "record_id"),
+    )
+    id: int | None = Field(
+        default=None,
+        primary_key=True,
+        sa_column_kwargs={"autoincrement": False},
+        description="Assigned by app/search.py under the index lock, not by a sequence.",
+    )
+    record_type: SearchType = Field(sa_type=VOCABULARY)
+    record_id: int
+    slug: str = Field(max_length=80)
+    field: MatchField = Field(sa_type=VOCABULARY)
+    text: str
+    norm: str = Field(sa_type=_search_key(SEARCH_NORM_LENGTH))
+    weight: int
+
+
+class SearchToken(SQLModel, table=True):
+    """A word of a term. The key orders a word's terms best first (`rank`), so a bounded scan
+    of one word returns its best terms."""
+
+    __tablename__ = "search_tokens"
+    __table_args__ = (
+        Index("ix_search_tokens_term", "term_id", "token"),
+        {"sqlite_with_rowid": False},
+    )
+    record_type: SearchType = Field(sa_type=VOCABULARY, primary_key=True)
+    token: str = Field(sa_type=_search_key(SEARCH_WORD_LENGTH), primary_key=True)
+    rank: int = Field(primary_key=True)
+    term_id: int = Field(foreign_key="search_terms.id", primary_key=True, ondelete="CASCADE")
+
+
+class SearchWord(SQLModel, table=True):
+    """Every word ever indexed: what a typed prefix expands to."""
+
+    __tablename__ = "search_words"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    word: str = Field(sa_type=_search_key(SEARCH_WORD_LENGTH), primary_key=True)
+
+
+class SearchTrigram(SQLModel, table=True):
+    """The trigrams of each word, keyed by trigram and word length, for typo tolerance."""
+
+    __tablename__ = "search_trigrams"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    trigram: str = Field(sa_type=_search_key(12), primary_key=True)
+    length: int = Field(primary_key=True)
+    word: str = Field(sa_type=_search_key(SEARCH_WORD_LENGTH), primary_key=True)
+
+
+class SearchIndexState(SQLModel, table=True):
+    """One row: the index format the rows were built with; another format means rebuild."""
+
+    __tablename__ = "search_index_state"
+    id: int = Field(default=1, primary_key=True)
+    format: int = Field(default=0, ge=0)
+
+
+# --------------------------------------------------------------------------------------------
+# Search, facets and body regions: read shapes
+# --------------------------------------------------------------------------------------------
+
+DID_YOU_MEAN_DESCRIPTION = (
+    "Names, synonyms or titles close to `q`, when it matched nothing as typed (no hits, or "
+    "hits only through typo tolerance); otherwise empty."
+)
+FACETS_DESCRIPTION = (
+    "Counts over every matching record (not only this page), one list per facet asked for "
+    "with `facets=`; each list is `{value, count}`, evidence levels strongest first, others "
+    "by count then value."
+)
+
+
+class SearchMatch(SQLModel):
+    field: MatchField = Field(description="The field that matched: name, synonym, code ...")
+    text: str = Field(description="The text that matched, as stored.")
+
+
+class ConditionListItem(ConditionPublic):
+    match: SearchMatch | None = Field(
+        default=None, description="With `q`: the name, synonym or code that matched best."
+    )
+
+
+class FacetCount(SQLModel):
+    value: str
+    count: int
+
+
+class ConditionListPage(Page[ConditionListItem]):
+    did_you_mean: list[str] = Field(default_factory=list, description=DID_YOU_MEAN_DESCRIPTION)
+    facets: dict[str, list[FacetCount]] = Field(
+        default_factory=dict, description=FACETS_DESCRIPTION
+    )
+
+
+class OutcomeListPage(Page[OutcomeDetail]):
+    facets: dict[str, list[FacetCount]] = Field(
+        default_factory=dict, description=FACETS_DESCRIPTION
+    )
+
+
+class SearchHit(SQLModel):
+    type: SearchType
+    slug: str
+    title: str
+    snippet: str = Field(
+        description="A short extract of the matched text, HTML-escaped, with the matched "
+        "words in <mark>…</mark>."
+    )
+    url: str = Field(description="The record in this API.")
+    match: SearchMatch
+
+
+class SearchPage(Page[SearchHit]):
+    did_you_mean: list[str] = Field(default_factory=list, description=DID_YOU_MEAN_DESCRIPTION)
+
+
+class BodyRegionPublic(SQLModel):
+    slug: str
+    condition_count: int = Field(description="How many conditions belong to the region.")
+    conditions_url: str = Field(description="The region's conditions.")

@@ -58,6 +58,10 @@ def _is_page(operation: dict[str, Any], schema: dict[str, Any]) -> bool:
 
 
 def _example_url(path: str, is_page: bool, firsts: dict[str, str]) -> str | None:
+    if path == "/v1/search" and "conditions" in firsts:
+        # The search needs a query: the first condition's slug, read as words.
+        query = firsts["conditions"].replace("-", "+")
+        return f"{path}?q={query}&limit={EXAMPLE_LIMIT}"
     resource = path.removeprefix("/v1/").split("/")[0].replace("-", "_")
     if "{slug}" in path:
         if resource not in firsts:
@@ -138,6 +142,30 @@ def declare_http_caching(schema: dict[str, Any]) -> None:
         )
 
 
+GUARD_RESPONSES = {
+    "400": "Bad Request: a NUL byte or text that is not UTF-8 in the path or query string.",
+    "429": "Too Many Requests (only when RATE_LIMIT_PER_MINUTE is set); see Retry-After.",
+}
+
+
+def declare_guard_responses(schema: dict[str, Any]) -> None:
+    """Declare what the request guard can answer to any operation (and 413 to bodies)."""
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for status, description in GUARD_RESPONSES.items():
+                operation["responses"].setdefault(
+                    status, {"description": description, "content": problem}
+                )
+            if "requestBody" in operation:
+                operation["responses"].setdefault(
+                    "413",
+                    {"description": "Content Too Large: see MAX_BODY_BYTES.", "content": problem},
+                )
+
+
 def install_openapi(app: FastAPI, app_factory: Any, seed_file: Path) -> None:
     """Replace `app.openapi` with one that adds caching declarations and the seed's examples."""
 
@@ -153,6 +181,7 @@ def install_openapi(app: FastAPI, app_factory: Any, seed_file: Path) -> None:
             license_info=app.license_info,
         )
         declare_http_caching(schema)
+        declare_guard_responses(schema)
         add_examples(schema, app_factory, seed_file)
         app.openapi_schema = schema
         return schema

@@ -79,6 +79,12 @@ def public_url(request: Request) -> str:
     return str(request.url.replace(query=""))
 
 
+def absolute_url(request: Request, path: str) -> str:
+    """`path` (and its query) on this API, on PUBLIC_BASE_URL when one is configured."""
+    base = request.app.state.settings.public_base_url or str(request.base_url)
+    return str(base).rstrip("/") + path
+
+
 def make_page(
     request: Request, items: list[Any], *, total: int, params: PageParams
 ) -> dict[str, Any]:

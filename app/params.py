@@ -12,12 +12,31 @@ from fastapi.routing import APIRoute
 from app.errors import InvalidParam, InvalidRequest
 from app.models import SLUG_PATTERN
 from app.pagination import PageParams, page_params
+from app.search import MAX_QUERY_LENGTH
 
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
 def slug_filter(description: str) -> Any:
     return Query(min_length=1, max_length=80, pattern=SLUG_PATTERN, description=description)
+
+
+SEARCH_TEXT_RULES = (
+    f"At most {MAX_QUERY_LENGTH} characters (longer is a 422). Case, accents and punctuation "
+    "do not matter (`%`, `_` and quotes are plain text, never wildcards); a word may be the "
+    "start of one (`epicond`) or carry one or two typos (`achilis`); only the first 10 words "
+    "count."
+)
+
+
+def search_text(description: str, *, required: bool) -> Any:
+    """`q`: free text, searched as app/search.py describes."""
+    return Query(
+        min_length=1 if required else 0,
+        max_length=MAX_QUERY_LENGTH,
+        pattern=r"^[^\x00]*$",  # no NUL: the request guard refuses it before any route
+        description=f"{description} {SEARCH_TEXT_RULES}",
+    )
 
 
 def _query_names(dependant: Dependant) -> set[str]:

@@ -52,6 +52,11 @@ def get_by_slug(session: Session, table: type[Row], slug: str, *, label: str) ->
     return row
 
 
+def _id(row: Any) -> int:
+    """A stored row's key (a link's identifier in its URL)."""
+    return int(row.id)
+
+
 def _summary(shape: type[Row], row: Any) -> Row:
     return shape.model_validate(row, from_attributes=True)
 
@@ -72,11 +77,13 @@ def indications_where(session: Session, *where: Any) -> list[IndicationPublic]:
     )
     return [
         IndicationPublic(
+            id=_id(link),
             therapy=_summary(TherapySummary, therapy),
             condition=_summary(ConditionSummary, condition),
             source=_summary(SourceSummary, source),
             note=link.note,
             quote=link.quote,
+            version=link.version,
         )
         for link, therapy, condition, source in session.exec(statement).all()
     ]
@@ -95,6 +102,7 @@ def injectate_uses_where(session: Session, *where: Any) -> list[InjectateUsePubl
     )
     return [
         InjectateUsePublic(
+            id=_id(use),
             therapy=_summary(TherapySummary, therapy),
             injectate=_summary(InjectateSummary, injectate),
             condition=None if condition is None else _summary(ConditionSummary, condition),
@@ -108,6 +116,7 @@ def injectate_uses_where(session: Session, *where: Any) -> list[InjectateUsePubl
             interval=use.interval,
             guidance=use.guidance,
             note=use.note,
+            version=use.version,
         )
         for use, therapy, injectate, condition, source in session.exec(statement).all()
     ]
@@ -124,12 +133,14 @@ def side_effect_reports_where(session: Session, *where: Any) -> list[SideEffectR
     )
     return [
         SideEffectReportPublic(
+            id=_id(report),
             therapy=_summary(TherapySummary, therapy),
             side_effect=_summary(SideEffectSummary, side_effect),
             source=_summary(SourceSummary, source),
             frequency=report.frequency,
             frequency_note=report.frequency_note,
             quote=report.quote,
+            version=report.version,
         )
         for report, therapy, side_effect, source in session.exec(statement).all()
     ]
@@ -144,12 +155,14 @@ def facts_where(session: Session, *where: Any) -> list[FactPublic]:
     )
     return [
         FactPublic(
+            id=_id(fact),
             topic=fact.topic,
             statement=fact.statement,
             attribution=fact.attribution,
             verified=fact.verified,
             quote=fact.quote,
             source=_summary(SourceSummary, source),
+            version=fact.version,
         )
         for fact, source in session.exec(statement).all()
     ]

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, delete, insert
 from sqlmodel import Session, SQLModel, select
 
-from app.dataset import bump_version
+from app.dataset import begin_write, bump_version
 from app.models import (
     EVIDENCE_RANK,
     Condition,
@@ -61,6 +61,7 @@ from app.models import (
     TherapySource,
     utcnow,
 )
+from app.search import TYPE_OF_TABLE, sync_index
 
 # --------------------------------------------------------------------------------------------
 # Problems
@@ -361,6 +362,8 @@ class _Syncer:
         self.changes: list[Change] = []
         self.ids: dict[str, dict[str, int]] = {}
         self.slugs: dict[str, dict[int, str]] = {}
+        self.touched: dict[str, set[str]] = {}
+        """Slugs of the records added or changed, per type: what the search index re-reads."""
 
     def insert(self, table: type[SQLModel], rows: list[dict[str, Any]]) -> None:
         """Add new rows in one executemany (fast for large seeds), in document order."""
@@ -390,9 +393,11 @@ class _Syncer:
             if row is None:
                 new_rows.append(values | self.new_record)
                 self.note("add", spec.label, item.slug)
+                self.touched.setdefault(spec.key, set()).add(item.slug)
             elif _values(row, list(values)) != values:
                 _stamp(row, values, self.now)
                 self.note("change", spec.label, item.slug)
+                self.touched.setdefault(spec.key, set()).add(item.slug)
             self.progress(1)
         self.session.flush()
         self.insert(spec.table, new_rows)
@@ -510,6 +515,19 @@ def sync_document(
     session.flush()
     for spec in reversed(ENTITIES):
         syncer.remove_entities(spec, removed[spec.key])
+    sync_index(
+        session,
+        changed={
+            TYPE_OF_TABLE[spec.table]: [syncer.ids[spec.key][slug] for slug in slugs]
+            for spec in ENTITIES
+            if (slugs := syncer.touched.get(spec.key))
+        },
+        removed={
+            TYPE_OF_TABLE[spec.table]: [syncer.ids[spec.key][slug] for slug in removed[spec.key]]
+            for spec in ENTITIES
+            if removed[spec.key]
+        },
+    )
 
     state = session.get(DatasetState, 1)
     if syncer.changes or state is None or not state.seeded:
@@ -531,6 +549,7 @@ def load_document(
 ) -> list[Change]:
     """Sync the database to `document` in one transaction (rolled back when `dry_run`)."""
     with Session(engine) as session:
+        begin_write(session)
         changes = sync_document(session, document, progress=progress)
         if dry_run:
             session.rollback()

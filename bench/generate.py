@@ -121,8 +121,12 @@ def generate(records: int, seed: int = 20261125) -> dict[str, Any]:
                     "concentration_max_pct": float(5 + index % 21),
                     "role": "proliferant",
                 },
-                {"substance": "lidocaine", "concentration_min_pct": 0.1,
-                 "concentration_max_pct": 1.0, "role": "local-anaesthetic"},  # fmt: skip
+                {
+                    "substance": "lidocaine",
+                    "concentration_min_pct": 0.1,
+                    "concentration_max_pct": 1.0,
+                    "role": "local-anaesthetic",
+                },  # fmt: skip
             ],
             "diluent": "sterile water",
             "sources": [rng.choice(sources)["slug"]],
@@ -141,6 +145,7 @@ def generate(records: int, seed: int = 20261125) -> dict[str, Any]:
 
     therapies = []
     for index in range(count["therapies"]):
+
         def pick(items: list[dict[str, Any]], k: int) -> list[dict[str, Any]]:
             return rng.sample(items, min(k, len(items)))
 

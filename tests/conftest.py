@@ -19,11 +19,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
+from app.auth import create_key
 from app.config import PROJECT_ROOT, Settings
 from app.db import make_engine, migrate, schema_heads
 from app.main import create_app
+from app.models import ApiKeyCreate, Role
 from app.seed import load_document, validate_document
 from tests.factories import seed_document
 
@@ -139,3 +141,21 @@ def seeded_client(
     """A client on the curated knowledge base, data/seed.json."""
     load(json.loads(SEED_FILE.read_text(encoding="utf-8")))
     return make_client()
+
+
+@pytest.fixture
+def make_key(engine: Engine) -> Callable[[str, Role], dict[str, str]]:
+    """Create an API key in the test's database; return its Authorization header."""
+
+    def make(name: str, role: Role) -> dict[str, str]:
+        with Session(engine) as session:
+            _, key = create_key(session, ApiKeyCreate(name=name, role=role))
+        return {"Authorization": f"Bearer {key}"}
+
+    return make
+
+
+@pytest.fixture
+def editor(make_key: Callable[[str, Role], dict[str, str]]) -> dict[str, str]:
+    """The Authorization header of an editor key named 'editor'."""
+    return make_key("editor", Role.editor)

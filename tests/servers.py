@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,11 +31,13 @@ def running_server(database_url: str, **env: str) -> Iterator[str]:
         "LOG_LEVEL": "warning",
         **env,
     }
+    # The server's log goes to a file: a pipe nobody reads fills up and blocks the server.
+    log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve"],
         env=environment,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -46,8 +49,8 @@ def running_server(database_url: str, **env: str) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                _, stderr = process.communicate(timeout=5)
-                raise RuntimeError(f"server did not start: {stderr.decode()[-2000:]}")
+                log.seek(0)
+                raise RuntimeError(f"server did not start: {log.read().decode()[-2000:]}")
             time.sleep(0.05)
         yield base
     finally:
@@ -57,5 +60,4 @@ def running_server(database_url: str, **env: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
+        log.close()

@@ -4,25 +4,31 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
-from sqlmodel import select
+from fastapi import APIRouter, Query, Request, Response
+from sqlmodel import col, select
 
+from app.auth import EditorDep
 from app.db import SessionDep
 from app.errors import problem_responses
+from app.facets import CONDITION_FACETS_DESCRIPTION, ConditionFacet, condition_facets
 from app.models import (
     Condition,
+    ConditionCreate,
     ConditionDetail,
-    ConditionPublic,
+    ConditionListItem,
+    ConditionListPage,
     ConditionSource,
     ConditionSummary,
     ConditionTherapy,
     EvidenceLevel,
     Indication,
     Outcome,
+    SearchMatch,
+    SearchType,
     Therapy,
 )
 from app.pagination import Page, fetch_page, make_page, order_by
-from app.params import PageDep, StrictQueryRoute, slug_filter
+from app.params import PageDep, StrictQueryRoute, search_text, slug_filter
 from app.queries import (
     condition_therapies,
     get_by_slug,
@@ -30,6 +36,20 @@ from app.queries import (
     outcomes_where,
     row_fields,
     sources_of,
+)
+from app.search import code_filter, search
+from app.writes import (
+    CHANGE_ERRORS,
+    CONDITION,
+    CREATE_ERRORS,
+    IfMatch,
+    MergePatch,
+    create_record,
+    delete_record,
+    etag_of,
+    merge_patch_body,
+    publish,
+    update_record,
 )
 
 router = APIRouter(prefix="/v1/conditions", tags=["conditions"], route_class=StrictQueryRoute)
@@ -41,38 +61,104 @@ class ConditionTherapiesPage(Page[ConditionTherapy]):
     condition: ConditionSummary
 
 
-@router.get("", response_model=Page[ConditionPublic], responses=problem_responses(422))
+@router.get("", response_model=ConditionListPage, responses=problem_responses(422))
 def list_conditions(
     request: Request,
     session: SessionDep,
     page: PageDep,
+    q: Annotated[
+        str | None,
+        search_text(
+            "Find conditions by name, synonym or code, best match first; each item then says "
+            "what matched (`match`), and `did_you_mean` offers close names when nothing "
+            "matched as typed. Empty (`q=`) means no text filter.",
+            required=False,
+        ),
+    ] = None,
+    code: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=20,
+            pattern=r"^[0-9A-Za-z.]+$",
+            description="Only conditions with this code or a code below it: `M77.1` matches "
+            "M77.1 and M77.10-M77.12, `M77` every M77 code. Case does not matter.",
+        ),
+    ] = None,
     body_region: Annotated[str | None, slug_filter("Only conditions of this body region.")] = None,
     category: Annotated[str | None, slug_filter("Only conditions of this category.")] = None,
     therapy: Annotated[str | None, slug_filter("Only conditions this therapy is used for.")] = None,
-    sort: ConditionSort = "name",
+    sort: Annotated[
+        ConditionSort | None,
+        Query(description="Default `name`; with `q`, best match first unless a sort is given."),
+    ] = None,
+    facets: Annotated[
+        list[ConditionFacet] | None, Query(description=CONDITION_FACETS_DESCRIPTION)
+    ] = None,
 ) -> dict[str, Any]:
-    """List conditions, optionally by body region, category or therapy."""
-    statement = select(Condition)
+    """List conditions: find them by name, synonym or code, filter them, count them by facet."""
+    filters: list[Any] = []
+    if code is not None:
+        filters.append(code_filter(code))
     if body_region is not None:
-        statement = statement.where(Condition.body_region == body_region)
+        filters.append(Condition.body_region == body_region)
     if category is not None:
-        statement = statement.where(Condition.category == category)
+        filters.append(Condition.category == category)
     if therapy is not None:
-        statement = statement.where(
+        filters.append(
             Condition.id.in_(  # type: ignore[union-attr]
                 select(Indication.condition_id)
                 .join(Therapy, Indication.therapy_id == Therapy.id)  # type: ignore[arg-type]
                 .where(Therapy.slug == therapy)
             )
         )
-    rows, total = fetch_page(session, statement, order_by=order_by(Condition, sort), params=page)
-    return make_page(request, rows, total=total, params=page)
+    statement = select(Condition).where(*filters)
+    matching_ids = select(col(Condition.id)).where(*filters)
+    if q is None or not q.strip():
+        rows, total = fetch_page(
+            session, statement, order_by=order_by(Condition, sort or "name"), params=page
+        )
+        body = make_page(request, rows, total=total, params=page)
+        body["facets"] = condition_facets(session, matching_ids, facets)
+        return body
+
+    result = search(session, q, types=[SearchType.condition])
+    kept = set(
+        session.exec(
+            matching_ids.where(col(Condition.id).in_([hit.record_id for hit in result.hits]))
+        ).all()
+    )
+    hits = {hit.record_id: hit for hit in result.hits if hit.record_id in kept}
+    if sort is None:
+        window = list(hits)[page.offset : page.offset + page.limit]
+        found = session.exec(select(Condition).where(col(Condition.id).in_(window))).all()
+        by_id = {row.id: row for row in found}
+        rows, total = [by_id[record_id] for record_id in window], len(hits)
+    else:
+        rows, total = fetch_page(
+            session,
+            statement.where(col(Condition.id).in_(list(hits))),
+            order_by=order_by(Condition, sort),
+            params=page,
+        )
+    items = [
+        ConditionListItem.model_validate(
+            row_fields(row, ConditionListItem)
+            | {"match": SearchMatch(field=hits[row.id].field, text=hits[row.id].text)}
+        )
+        for row in rows
+    ]
+    body = make_page(request, items, total=total, params=page)
+    body["did_you_mean"] = result.did_you_mean
+    body["facets"] = condition_facets(session, list(hits), facets)
+    return body
 
 
 @router.get("/{slug}", response_model=ConditionDetail, responses=problem_responses(404, 422))
-def read_condition(slug: str, session: SessionDep) -> ConditionDetail:
+def read_condition(slug: str, session: SessionDep, response: Response) -> ConditionDetail:
     """One condition with the therapies used for it, their outcomes and the sources."""
     condition = get_by_slug(session, Condition, slug, label="condition")
+    response.headers["ETag"] = etag_of(CONDITION, condition)
     indications = indications_where(session, Indication.condition_id == condition.id)
     therapies = {item.therapy.slug: item.therapy for item in indications}
     return ConditionDetail.model_validate(
@@ -113,3 +199,66 @@ def read_condition_therapies(
     body = make_page(request, items, total=len(results), params=page)
     body["condition"] = ConditionSummary.model_validate(condition, from_attributes=True)
     return body
+
+
+# --------------------------------------------------------------------------------------------
+# Writes: editors and admins (app/auth.py), validated as the seed is (app/writes.py)
+# --------------------------------------------------------------------------------------------
+
+
+@router.post("", status_code=201, response_model=ConditionDetail, responses=CREATE_ERRORS)
+def create_condition(
+    request: Request, response: Response, body: ConditionCreate, session: SessionDep, key: EditorDep
+) -> ConditionDetail:
+    """Create a condition."""
+    written = create_record(session, CONDITION, body, actor=key)
+    location = request.app.url_path_for("read_condition", slug=written.record)
+    publish(request, written, response, location=location)
+    return read_condition(written.record, session, response)
+
+
+@router.patch(
+    "/{slug}",
+    response_model=ConditionDetail,
+    responses=CHANGE_ERRORS,
+    openapi_extra=merge_patch_body(ConditionCreate),
+)
+def update_condition(
+    request: Request,
+    response: Response,
+    slug: str,
+    patch: MergePatch,
+    session: SessionDep,
+    key: EditorDep,
+    if_match: IfMatch = None,
+) -> ConditionDetail:
+    """Change some fields of a condition (JSON merge patch; needs If-Match)."""
+    written = update_record(session, CONDITION, slug, patch=patch, if_match=if_match, actor=key)
+    publish(request, written, response)
+    return read_condition(written.record, session, response)
+
+
+@router.put("/{slug}", response_model=ConditionDetail, responses=CHANGE_ERRORS)
+def replace_condition(
+    request: Request,
+    response: Response,
+    slug: str,
+    body: ConditionCreate,
+    session: SessionDep,
+    key: EditorDep,
+    if_match: IfMatch = None,
+) -> ConditionDetail:
+    """Replace a condition with the body, as a seed entry (needs If-Match)."""
+    written = update_record(
+        session, CONDITION, slug, replacement=body, if_match=if_match, actor=key
+    )
+    publish(request, written, response)
+    return read_condition(written.record, session, response)
+
+
+@router.delete("/{slug}", status_code=204, response_class=Response, responses=CHANGE_ERRORS)
+def delete_condition(
+    request: Request, slug: str, session: SessionDep, key: EditorDep, if_match: IfMatch = None
+) -> None:
+    """Delete a condition (409 while indications, protocols or outcomes cite it); needs If-Match."""
+    publish(request, delete_record(session, CONDITION, slug, if_match=if_match, actor=key))

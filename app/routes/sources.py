@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import select
 
+from app.auth import EditorDep
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.models import (
@@ -21,6 +22,7 @@ from app.models import (
     SideEffectSummary,
     Source,
     SourceCitations,
+    SourceCreate,
     SourceDetail,
     SourceKind,
     SourcePublic,
@@ -37,6 +39,19 @@ from app.queries import (
     injectate_uses_where,
     row_fields,
     side_effect_reports_where,
+)
+from app.writes import (
+    CHANGE_ERRORS,
+    CREATE_ERRORS,
+    SOURCE,
+    IfMatch,
+    MergePatch,
+    create_record,
+    delete_record,
+    etag_of,
+    merge_patch_body,
+    publish,
+    update_record,
 )
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"], route_class=StrictQueryRoute)
@@ -64,9 +79,10 @@ def list_sources(
 
 
 @router.get("/{slug}", response_model=SourceDetail, responses=problem_responses(404, 422))
-def read_source(slug: str, session: SessionDep) -> SourceDetail:
+def read_source(slug: str, session: SessionDep, response: Response) -> SourceDetail:
     """One source with every record that cites it."""
     source = get_by_slug(session, Source, slug, label="source")
+    response.headers["ETag"] = etag_of(SOURCE, source)
     cited: dict[str, list[Any]] = {
         key: citing(session, table, link, column, source.id)
         for key, (table, link, column) in SOURCE_LINKS.items()
@@ -88,3 +104,64 @@ def read_source(slug: str, session: SessionDep) -> SourceDetail:
         facts=facts_where(session, Fact.source_id == source.id),
     )
     return SourceDetail.model_validate(row_fields(source, SourceDetail) | {"cited_by": citations})
+
+
+# --------------------------------------------------------------------------------------------
+# Writes: editors and admins (app/auth.py), validated as the seed is (app/writes.py)
+# --------------------------------------------------------------------------------------------
+
+
+@router.post("", status_code=201, response_model=SourceDetail, responses=CREATE_ERRORS)
+def create_source(
+    request: Request, response: Response, body: SourceCreate, session: SessionDep, key: EditorDep
+) -> SourceDetail:
+    """Create a source."""
+    written = create_record(session, SOURCE, body, actor=key)
+    location = request.app.url_path_for("read_source", slug=written.record)
+    publish(request, written, response, location=location)
+    return read_source(written.record, session, response)
+
+
+@router.patch(
+    "/{slug}",
+    response_model=SourceDetail,
+    responses=CHANGE_ERRORS,
+    openapi_extra=merge_patch_body(SourceCreate),
+)
+def update_source(
+    request: Request,
+    response: Response,
+    slug: str,
+    patch: MergePatch,
+    session: SessionDep,
+    key: EditorDep,
+    if_match: IfMatch = None,
+) -> SourceDetail:
+    """Change some fields of a source (JSON merge patch; needs If-Match)."""
+    written = update_record(session, SOURCE, slug, patch=patch, if_match=if_match, actor=key)
+    publish(request, written, response)
+    return read_source(written.record, session, response)
+
+
+@router.put("/{slug}", response_model=SourceDetail, responses=CHANGE_ERRORS)
+def replace_source(
+    request: Request,
+    response: Response,
+    slug: str,
+    body: SourceCreate,
+    session: SessionDep,
+    key: EditorDep,
+    if_match: IfMatch = None,
+) -> SourceDetail:
+    """Replace a source with the body, as a seed entry (needs If-Match)."""
+    written = update_record(session, SOURCE, slug, replacement=body, if_match=if_match, actor=key)
+    publish(request, written, response)
+    return read_source(written.record, session, response)
+
+
+@router.delete("/{slug}", status_code=204, response_class=Response, responses=CHANGE_ERRORS)
+def delete_source(
+    request: Request, slug: str, session: SessionDep, key: EditorDep, if_match: IfMatch = None
+) -> None:
+    """Delete a source (409 while any record or link cites it); needs If-Match."""
+    publish(request, delete_record(session, SOURCE, slug, if_match=if_match, actor=key))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from sqlmodel import select
 
+from app.auth import EditorDep
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.models import (
@@ -22,6 +23,7 @@ from app.models import (
     TherapyDetail,
     TherapyPublic,
     TherapySource,
+    TherapyWrite,
 )
 from app.pagination import Page, fetch_page, make_page, order_by
 from app.params import PageDep, StrictQueryRoute, slug_filter
@@ -34,6 +36,19 @@ from app.queries import (
     row_fields,
     side_effect_reports_where,
     sources_of,
+)
+from app.writes import (
+    CHANGE_ERRORS,
+    CREATE_ERRORS,
+    THERAPY,
+    IfMatch,
+    MergePatch,
+    create_record,
+    delete_record,
+    etag_of,
+    merge_patch_body,
+    publish,
+    update_record,
 )
 
 router = APIRouter(prefix="/v1/therapies", tags=["therapies"], route_class=StrictQueryRoute)
@@ -82,9 +97,10 @@ def list_therapies(
 
 
 @router.get("/{slug}", response_model=TherapyDetail, responses=problem_responses(404, 422))
-def read_therapy(slug: str, session: SessionDep) -> TherapyDetail:
+def read_therapy(slug: str, session: SessionDep, response: Response) -> TherapyDetail:
     """One therapy with its conditions, injectates, side effects, outcomes, facts and sources."""
     therapy = get_by_slug(session, Therapy, slug, label="therapy")
+    response.headers["ETag"] = etag_of(THERAPY, therapy)
     return TherapyDetail.model_validate(
         row_fields(therapy, TherapyDetail)
         | {
@@ -98,3 +114,64 @@ def read_therapy(slug: str, session: SessionDep) -> TherapyDetail:
             "sources": sources_of(session, TherapySource, TherapySource.therapy_id, therapy.id),
         }
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Writes: editors and admins (app/auth.py), validated as the seed is (app/writes.py)
+# --------------------------------------------------------------------------------------------
+
+
+@router.post("", status_code=201, response_model=TherapyDetail, responses=CREATE_ERRORS)
+def create_therapy(
+    request: Request, response: Response, body: TherapyWrite, session: SessionDep, key: EditorDep
+) -> TherapyDetail:
+    """Create a therapy; add its links under it (indications, injectate uses ...)."""
+    written = create_record(session, THERAPY, body, actor=key)
+    location = request.app.url_path_for("read_therapy", slug=written.record)
+    publish(request, written, response, location=location)
+    return read_therapy(written.record, session, response)
+
+
+@router.patch(
+    "/{slug}",
+    response_model=TherapyDetail,
+    responses=CHANGE_ERRORS,
+    openapi_extra=merge_patch_body(TherapyWrite),
+)
+def update_therapy(
+    request: Request,
+    response: Response,
+    slug: str,
+    patch: MergePatch,
+    session: SessionDep,
+    key: EditorDep,
+    if_match: IfMatch = None,
+) -> TherapyDetail:
+    """Change some fields of a therapy (JSON merge patch; needs If-Match)."""
+    written = update_record(session, THERAPY, slug, patch=patch, if_match=if_match, actor=key)
+    publish(request, written, response)
+    return read_therapy(written.record, session, response)
+
+
+@router.put("/{slug}", response_model=TherapyDetail, responses=CHANGE_ERRORS)
+def replace_therapy(
+    request: Request,
+    response: Response,
+    slug: str,
+    body: TherapyWrite,
+    session: SessionDep,
+    key: EditorDep,
+    if_match: IfMatch = None,
+) -> TherapyDetail:
+    """Replace a therapy with the body, as a seed entry (needs If-Match)."""
+    written = update_record(session, THERAPY, slug, replacement=body, if_match=if_match, actor=key)
+    publish(request, written, response)
+    return read_therapy(written.record, session, response)
+
+
+@router.delete("/{slug}", status_code=204, response_class=Response, responses=CHANGE_ERRORS)
+def delete_therapy(
+    request: Request, slug: str, session: SessionDep, key: EditorDep, if_match: IfMatch = None
+) -> None:
+    """Delete a therapy and its links (409 while outcomes cite it); needs If-Match."""
+    publish(request, delete_record(session, THERAPY, slug, if_match=if_match, actor=key))

@@ -27,7 +27,9 @@ def test_read_readiness_ready_when_seeded(client: TestClient) -> None:
 
 def test_read_readiness_needs_current_schema(client: TestClient, engine: Engine) -> None:
     with engine.begin() as connection:
-        connection.execute(text("UPDATE alembic_version SET version_num = 'old'"))
+        # One row per head: replace them all (there may be several branches).
+        connection.execute(text("DELETE FROM alembic_version"))
+        connection.execute(text("INSERT INTO alembic_version (version_num) VALUES ('old')"))
     response = client.get("/readyz")
     assert response.status_code == 503
     assert "schema" in response.json()["detail"]

@@ -1,0 +1,879 @@
+"""Search: one portable index that gives the same top hits on SQLite and on PostgreSQL.
+
+The index (tables in app/models.py, migration 0002) holds, for every record, each text a user
+might type to find it: a condition's name, synonyms and codes, a therapy's aliases, a source's
+title, authors and identifiers, and the longer texts (summaries, descriptions, findings).
+
+- `search_terms`: one row per text, with its normal form (`normalize`: unaccented, case-folded,
+  apostrophes dropped, other punctuation a space) or, for codes and identifiers, its compact key
+  (`M77.10` -> `m7710`), and a weight per field.
+- `search_tokens`: the words of each term, keyed (type, word, rank, term) so that a bounded scan
+  of one word returns its best terms first (`rank` = field weight, then length).
+- `search_words` and `search_trigrams`: every indexed word, and its trigrams by word length.
+
+A query reads only index ranges, each with equality or `>=`/`<` predicates and a LIMIT:
+
+1. the whole query as a prefix of a term's normal form (`norm >= q AND norm < q⁺`, a btree
+   range on both engines, unlike LIKE), and for code-like input its compact key;
+2. each query word expands to the indexed words it is a prefix of ("epicond"); a word with
+   none expands, through trigrams, to words within one or two edits ("achilis"), checked with
+   rapidfuzz's optimal-string-alignment distance;
+3. the terms that hold every query word: the rarest word's postings, best rank first, each
+   probed for the other words (EXISTS on the term's words).
+
+The bounded candidate set is ranked here in Python, so both engines rank identically: exact
+match first, then fewer typos, fewer words matched only as a prefix, fewer words of the term
+left unmatched, the query as the term's prefix, field weight, similarity (rapidfuzz ratio),
+record type and slug. Each record is ranked by its best term, which the hit reports. No query
+scans a table, whatever its size.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, TypeVar
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    delete,
+    exists,
+    func,
+    literal,
+    union_all,
+)
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, SQLModel, col, select
+
+from app.db import bulk_insert
+from app.models import (
+    SEARCH_NORM_LENGTH,
+    SEARCH_WORD_LENGTH,
+    Condition,
+    Injectate,
+    MatchField,
+    Outcome,
+    SearchIndexState,
+    SearchTerm,
+    SearchToken,
+    SearchTrigram,
+    SearchType,
+    SearchWord,
+    SideEffect,
+    Source,
+    Therapy,
+)
+
+__all__ = [
+    "INDEX_FORMAT",
+    "MAX_QUERY_LENGTH",
+    "Hit",
+    "ParsedQuery",
+    "SearchResult",
+    "code_filter",
+    "compact_key",
+    "index_record",
+    "normalize",
+    "parse_query",
+    "rebuild_index",
+    "record_titles",
+    "search",
+    "sync_index",
+    "unindex_record",
+    "words_of",
+]
+
+INDEX_FORMAT = 1
+"""Bump when normalization or term extraction changes: the next sync rebuilds the index."""
+
+MAX_QUERY_LENGTH = 200
+MAX_QUERY_WORDS = 10
+PHRASE_LIMIT = 100
+"""Terms per record type taken from the whole-query prefix range."""
+POSTING_LIMIT = 200
+"""Terms per record type taken from the word postings."""
+EXPANSION_LIMIT = 20
+"""Indexed words a typed prefix expands to."""
+FUZZY_LIMIT = 50
+"""Words the trigram filter hands to the edit-distance check."""
+DRIVER_COUNT_CAP = 2000
+SUGGESTION_LIMIT = 5
+SNIPPET_LENGTH = 160
+BATCH = 500
+
+STOPWORDS = frozenset("a an and as at by for from in of on or the to with".split())
+
+WEIGHTS: dict[MatchField, int] = {
+    MatchField.name: 10,
+    MatchField.record_title: 10,
+    MatchField.synonym: 8,
+    MatchField.alias: 8,
+    MatchField.code: 7,
+    MatchField.identifier: 7,
+    MatchField.measure: 6,
+    MatchField.component: 5,
+    MatchField.author: 3,
+    MatchField.finding: 2,
+    MatchField.summary: 1,
+    MatchField.description: 1,
+}
+MAX_WEIGHT = max(WEIGHTS.values())
+KEY_FIELDS = frozenset({MatchField.code, MatchField.identifier})
+"""Matched by compact key (punctuation and spaces removed), not word by word."""
+SUGGESTED_FIELDS = frozenset(
+    {MatchField.name, MatchField.synonym, MatchField.alias, MatchField.record_title}
+)
+TYPE_ORDER = {record_type: position for position, record_type in enumerate(SearchType)}
+FIELD_ORDER = {match_field: position for position, match_field in enumerate(MatchField)}
+
+# --------------------------------------------------------------------------------------------
+# Normal forms
+# --------------------------------------------------------------------------------------------
+
+_APOSTROPHES = str.maketrans("", "", "'’‘ʼ`´")
+_NON_WORD = re.compile(r"[\W_]+")
+_WORD_SPAN = re.compile(r"[^\W_]+(?:['’‘ʼ][^\W_]+)*")
+_CODE_LIKE = re.compile(r"(?:[a-z]\d|\d{5}|nct\d|actrn\d|10\.\d)", re.IGNORECASE)
+
+
+def normalize(text: str) -> str:
+    """Unaccented, case-folded, apostrophes dropped ("Morton's" -> "mortons"), every other
+    run of non-alphanumeric characters one space, no leading or trailing space."""
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return _NON_WORD.sub(" ", text.casefold().translate(_APOSTROPHES)).strip()
+
+
+def compact_key(text: str) -> str:
+    """A code or identifier without punctuation or spaces: "M77.10" -> "m7710"."""
+    return normalize(text).replace(" ", "")[:SEARCH_NORM_LENGTH]
+
+
+def words_of(norm: str) -> list[str]:
+    """The distinct words of a normal form, in order, without stopwords."""
+    words = (word[:SEARCH_WORD_LENGTH] for word in norm.split() if word not in STOPWORDS)
+    return list(dict.fromkeys(words))
+
+
+def trigrams(word: str) -> list[str]:
+    padded = f" {word} "
+    return sorted({padded[index : index + 3] for index in range(len(padded) - 2)})
+
+
+def max_typos(word: str) -> int:
+    """Edits tolerated in a word: none under 4 letters, one up to 5, two from 6."""
+    return 0 if len(word) < 4 else 1 if len(word) < 6 else 2
+
+
+def successor(prefix: str) -> str | None:
+    """The smallest string above every string that starts with `prefix` (None: no bound)."""
+    for position in range(len(prefix) - 1, -1, -1):
+        code = ord(prefix[position]) + 1
+        if 0xD800 <= code <= 0xDFFF:
+            code = 0xE000
+        if code <= 0x10FFFF:
+            return prefix[:position] + chr(code)
+    return None
+
+
+def _prefix_range(column: Any, prefix: str) -> list[ColumnElement[bool]]:
+    upper = successor(prefix)
+    return [column >= prefix] if upper is None else [column >= prefix, column < upper]
+
+
+# --------------------------------------------------------------------------------------------
+# What is indexed
+# --------------------------------------------------------------------------------------------
+
+
+def _code_of(code: Any) -> str:
+    return str(code["code"] if isinstance(code, dict) else code.code)
+
+
+def _substance_of(component: Any) -> str:
+    return str(component["substance"] if isinstance(component, dict) else component.substance)
+
+
+def _condition_texts(row: Any) -> Iterator[tuple[MatchField, str | None]]:
+    yield MatchField.name, row.name
+    yield from ((MatchField.synonym, synonym) for synonym in row.synonyms)
+    yield from ((MatchField.code, _code_of(code)) for code in row.codes)
+    yield MatchField.description, row.description
+
+
+def _therapy_texts(row: Any) -> Iterator[tuple[MatchField, str | None]]:
+    yield MatchField.name, row.name
+    yield from ((MatchField.alias, alias) for alias in row.aliases)
+    yield MatchField.summary, row.summary
+
+
+def _injectate_texts(row: Any) -> Iterator[tuple[MatchField, str | None]]:
+    yield MatchField.name, row.name
+    yield from ((MatchField.component, _substance_of(part)) for part in row.components)
+    yield MatchField.description, row.description
+
+
+def _side_effect_texts(row: Any) -> Iterator[tuple[MatchField, str | None]]:
+    yield MatchField.name, row.name
+    yield MatchField.description, row.description
+
+
+def _outcome_texts(row: Any) -> Iterator[tuple[MatchField, str | None]]:
+    yield MatchField.measure, row.measure
+    yield MatchField.finding, row.finding
+
+
+def _source_texts(row: Any) -> Iterator[tuple[MatchField, str | None]]:
+    yield MatchField.record_title, row.title
+    yield from ((MatchField.author, author) for author in row.authors)
+    for identifier in (row.doi, row.pmid, row.trial_registration):
+        yield MatchField.identifier, identifier
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """How one record type is indexed and shown."""
+
+    table: type[SQLModel]
+    title: str
+    route: str
+    texts: Callable[[Any], Iterator[tuple[MatchField, str | None]]]
+
+
+INDEXED: dict[SearchType, Indexed] = {
+    SearchType.condition: Indexed(Condition, "name", "read_condition", _condition_texts),
+    SearchType.therapy: Indexed(Therapy, "name", "read_therapy", _therapy_texts),
+    SearchType.injectate: Indexed(Injectate, "name", "read_injectate", _injectate_texts),
+    SearchType.side_effect: Indexed(SideEffect, "name", "read_side_effect", _side_effect_texts),
+    SearchType.outcome: Indexed(Outcome, "measure", "read_outcome", _outcome_texts),
+    SearchType.source: Indexed(Source, "title", "read_source", _source_texts),
+}
+TYPE_OF_TABLE = {spec.table: record_type for record_type, spec in INDEXED.items()}
+
+TERMS: Table = SearchTerm.__table__  # type: ignore[attr-defined]
+TOKENS: Table = SearchToken.__table__  # type: ignore[attr-defined]
+WORDS: Table = SearchWord.__table__  # type: ignore[attr-defined]
+TRIGRAMS: Table = SearchTrigram.__table__  # type: ignore[attr-defined]
+
+
+class _TermValues(NamedTuple):
+    field: MatchField
+    text: str
+    norm: str
+    weight: int
+    rank: int
+    words: list[str]
+
+
+def term_values(record_type: SearchType, row: Any) -> list[_TermValues]:
+    """The terms of one record (a table row or a Core row with the same attributes)."""
+    terms: list[_TermValues] = []
+    seen: set[str] = set()
+    for match_field, text in INDEXED[record_type].texts(row):
+        if not text:
+            continue
+        if match_field in KEY_FIELDS:
+            full = compact_key(text)
+            words = [full[:SEARCH_WORD_LENGTH]] if full else []
+        else:
+            full = normalize(text)
+            words = words_of(full)
+        norm = full[:SEARCH_NORM_LENGTH]
+        if not norm or norm in seen:
+            continue
+        seen.add(norm)
+        weight = WEIGHTS[match_field]
+        rank = (MAX_WEIGHT - weight) * 1000 + min(len(full), 999)
+        terms.append(_TermValues(match_field, text, norm, weight, rank, words))
+    return terms
+
+
+# --------------------------------------------------------------------------------------------
+# Keeping the index in step with the records
+# --------------------------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+def _batches(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _delete_terms(
+    connection: Connection, record_type: SearchType, record_ids: Sequence[int]
+) -> None:
+    for batch in _batches(record_ids):
+        term_ids = select(TERMS.c.id).where(
+            TERMS.c.record_type == record_type.value, TERMS.c.record_id.in_(batch)
+        )
+        connection.execute(delete(TOKENS).where(TOKENS.c.term_id.in_(term_ids)))
+        connection.execute(
+            delete(TERMS).where(
+                TERMS.c.record_type == record_type.value, TERMS.c.record_id.in_(batch)
+            )
+        )
+
+
+def _insert_terms(
+    connection: Connection,
+    items: Iterable[tuple[SearchType, Any]],
+    known_words: set[str] | None = None,
+) -> None:
+    """Index records; `known_words` (a full rebuild) saves asking which words are new.
+
+    Term ids are assigned here, after the largest in use, so that terms and their words go in
+    with plain executemany (an INSERT ... RETURNING per row is ten times slower on SQLite);
+    the caller holds the index lock (`_lock`), so no other writer picks the same ids.
+    """
+    next_id = connection.execute(select(func.coalesce(func.max(TERMS.c.id), 0))).scalar_one() + 1
+    rows: list[tuple[Any, ...]] = []
+    tokens: list[tuple[str, str, int, int]] = []
+    for record_type, record in items:
+        type_value = record_type.value
+        for term in term_values(record_type, record):
+            term_id = next_id + len(rows)
+            tokens.extend((type_value, word, term.rank, term_id) for word in term.words)
+            rows.append(
+                (
+                    term_id,
+                    type_value,
+                    record.id,
+                    record.slug,
+                    term.field.value,
+                    term.text,
+                    term.norm,
+                    term.weight,
+                )
+            )
+    if not rows:
+        return
+    bulk_insert(connection, TERMS, TERM_COLUMNS, rows)
+    # in key order, so the btree grows at its edges instead of splitting pages at random
+    tokens.sort()
+    bulk_insert(connection, TOKENS, TOKEN_COLUMNS, tokens)
+    words = sorted({word for _, word, _, _ in tokens})
+    if known_words is None:
+        existing: set[str] = set()
+        for batch in _batches(words):
+            existing.update(
+                connection.execute(select(WORDS.c.word).where(WORDS.c.word.in_(batch))).scalars()
+            )
+    else:
+        existing = known_words
+    new_words = [word for word in words if word not in existing]
+    if known_words is not None:
+        known_words.update(new_words)
+    if new_words:
+        bulk_insert(connection, WORDS, ("word",), [(word,) for word in new_words])
+        grams = sorted((gram, len(word), word) for word in new_words for gram in trigrams(word))
+        bulk_insert(connection, TRIGRAMS, ("trigram", "length", "word"), grams)
+
+
+TERM_COLUMNS = ("id", "record_type", "record_id", "slug", "field", "text", "norm", "weight")
+TOKEN_COLUMNS = ("record_type", "token", "rank", "term_id")
+
+
+def _lock(session: Session) -> SearchIndexState | None:
+    """Take the index lock for this transaction: the state row, FOR UPDATE on PostgreSQL
+    (SQLite has one writer at a time anyway). Index writers then run one after another."""
+    return session.get(SearchIndexState, 1, with_for_update=True)
+
+
+def _set_format(session: Session) -> None:
+    state = _lock(session) or SearchIndexState(id=1)
+    state.format = INDEX_FORMAT
+    session.add(state)
+    session.flush()
+
+
+def index_is_current(session: Session) -> bool:
+    state = _lock(session)
+    return state is not None and state.format == INDEX_FORMAT
+
+
+def _table(record_type: SearchType) -> Table:
+    return INDEXED[record_type].table.__table__  # type: ignore[attr-defined,no-any-return]
+
+
+def rebuild_index(session: Session, *, batch_size: int = 10_000) -> None:
+    """Index every record afresh, in the caller's transaction."""
+    session.flush()
+    _lock(session)
+    connection = session.connection()
+    first_build = connection.execute(select(TERMS.c.id).limit(1)).first() is None
+    for table in (TOKENS, TERMS, TRIGRAMS, WORDS):
+        connection.execute(delete(table))
+    # On a first build, secondary indexes are made in one sorted pass at the end: faster than
+    # maintaining them through a million inserts (DDL is transactional on both engines). A
+    # live index keeps them, since DROP INDEX would block PostgreSQL's readers until commit.
+    secondary = sorted(TERMS.indexes | TOKENS.indexes, key=lambda index: str(index.name))
+    for index in secondary if first_build else []:
+        index.drop(connection)
+    known_words: set[str] = set()
+    for record_type in INDEXED:
+        table = _table(record_type)
+        last_id = 0
+        while True:
+            rows = connection.execute(
+                table.select().where(table.c.id > last_id).order_by(table.c.id).limit(batch_size)
+            ).all()
+            if not rows:
+                break
+            _insert_terms(connection, ((record_type, row) for row in rows), known_words)
+            last_id = rows[-1].id
+    for index in secondary if first_build else []:
+        index.create(connection)
+    _set_format(session)
+
+
+def sync_index(
+    session: Session,
+    *,
+    changed: Mapping[SearchType, Iterable[int]],
+    removed: Mapping[SearchType, Iterable[int]],
+) -> None:
+    """Re-index the records added or changed and drop those removed (by id), in the caller's
+    transaction; rebuild everything instead when the index is not in the current format."""
+    if not index_is_current(session):
+        rebuild_index(session)
+        return
+    session.flush()
+    connection = session.connection()
+    for record_type, record_ids in removed.items():
+        _delete_terms(connection, record_type, sorted(record_ids))
+    for record_type, record_ids in changed.items():
+        ids = sorted(record_ids)
+        _delete_terms(connection, record_type, ids)
+        table = _table(record_type)
+        for batch in _batches(ids):
+            rows = connection.execute(table.select().where(table.c.id.in_(batch))).all()
+            _insert_terms(connection, ((record_type, row) for row in rows))
+
+
+def _record_key(record: SQLModel) -> tuple[SearchType, int]:
+    record_id = getattr(record, "id", None)
+    if not isinstance(record_id, int):
+        raise ValueError("flush the record before indexing it: it has no id yet")
+    return TYPE_OF_TABLE[type(record)], record_id
+
+
+def index_record(session: Session, record: SQLModel) -> None:
+    """(Re-)index one record after it was added or changed, in the caller's transaction."""
+    record_type, record_id = _record_key(record)
+    sync_index(session, changed={record_type: [record_id]}, removed={})
+
+
+def unindex_record(session: Session, record: SQLModel) -> None:
+    """Drop one record from the index, in the transaction that deletes it."""
+    record_type, record_id = _record_key(record)
+    sync_index(session, changed={}, removed={record_type: [record_id]})
+
+
+def code_filter(code: str) -> ColumnElement[bool]:
+    """Conditions carrying `code` or a code below it: M77.1 matches M77.10, M77.11 ..."""
+    key = compact_key(code)
+    return col(Condition.id).in_(
+        select(SearchTerm.record_id).where(
+            SearchTerm.record_type == SearchType.condition,
+            SearchTerm.field == MatchField.code,
+            *_prefix_range(col(SearchTerm.norm), key),
+        )
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Querying
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    norm: str
+    words: tuple[str, ...]
+    key: str | None = None
+    """The compact key, when the input looks like a code or identifier (M77.1, a PMID ...)."""
+
+
+def parse_query(raw: str) -> ParsedQuery:
+    norm = normalize(raw)[:SEARCH_NORM_LENGTH]
+    words = tuple(words_of(norm)[:MAX_QUERY_WORDS])
+    stripped = raw.strip()
+    looks_like_code = bool(stripped) and not any(char.isspace() for char in stripped)
+    key = compact_key(stripped) if looks_like_code and _CODE_LIKE.match(stripped) else None
+    return ParsedQuery(norm, words, key or None)
+
+
+Expansions = dict[str, dict[str, int]]
+"""query word -> {indexed word: typos}"""
+
+
+def _expand(session: Session, word: str, *, relaxed: bool) -> dict[str, int]:
+    statement = (
+        select(SearchWord.word)
+        .where(*_prefix_range(col(SearchWord.word), word))
+        .order_by(col(SearchWord.word))
+        .limit(EXPANSION_LIMIT)
+    )
+    found = dict.fromkeys(session.exec(statement).all(), 0)
+    if found:
+        return found
+    allowed = max_typos(word) + (1 if relaxed else 0)
+    if allowed == 0 or len(word) < 3:
+        return found
+    grams = trigrams(word)
+    shared = func.count().label("shared")
+    statement_fuzzy = (
+        select(SearchTrigram.word, shared)
+        .where(
+            col(SearchTrigram.trigram).in_(grams),
+            col(SearchTrigram.length).between(len(word) - allowed, len(word) + allowed),
+        )
+        .group_by(col(SearchTrigram.word))
+        .having(func.count() >= max(1, len(grams) - 3 * allowed))
+        .order_by(func.count().desc(), col(SearchTrigram.word))
+        .limit(FUZZY_LIMIT)
+    )
+    for candidate, _ in session.exec(statement_fuzzy).all():
+        distance = OSA.distance(word, candidate, score_cutoff=allowed)
+        if distance <= allowed:
+            found[candidate] = distance
+    return found
+
+
+def _phrase_ids(record_type: SearchType, prefix: str) -> Any:
+    """Terms whose normal form starts with `prefix`, nearest first (a bounded range scan)."""
+    return (
+        select(col(SearchTerm.id).label("term_id"))
+        .where(SearchTerm.record_type == record_type, *_prefix_range(col(SearchTerm.norm), prefix))
+        .order_by(col(SearchTerm.norm), col(SearchTerm.id))
+        .limit(PHRASE_LIMIT)
+    )
+
+
+def _posting_count(position: int, record_type: SearchType, words: Iterable[str]) -> Any:
+    """(position, how many terms hold one of `words`, counted up to DRIVER_COUNT_CAP)."""
+    bounded = (
+        select(literal(1))
+        .where(SearchToken.record_type == record_type, col(SearchToken.token).in_(list(words)))
+        .limit(DRIVER_COUNT_CAP)
+        .subquery()
+    )
+    return select(literal(position).label("position"), func.count().label("count")).select_from(
+        bounded
+    )
+
+
+def _posting_ids(
+    record_type: SearchType, driver: Iterable[str], others: Sequence[Iterable[str]] = ()
+) -> Any:
+    """Terms of `record_type` holding a `driver` word and a word of each of `others`, best
+    rank first: the driver's postings in key order, each probed for the other words."""
+    statement: Any = select(col(SearchToken.term_id).label("term_id")).where(
+        SearchToken.record_type == record_type, col(SearchToken.token).in_(list(driver))
+    )
+    for words in others:
+        probe = aliased(SearchToken)
+        statement = statement.where(
+            exists().where(
+                col(probe.term_id) == col(SearchToken.term_id), col(probe.token).in_(list(words))
+            )
+        )
+    return statement.order_by(col(SearchToken.rank), col(SearchToken.term_id)).limit(POSTING_LIMIT)
+
+
+def _union(session: Session, statements: Sequence[Any]) -> list[Any]:
+    """The rows of every statement, run as one UNION ALL: one round trip whatever the number
+    of record types (each statement keeps its own ORDER BY and LIMIT; rows come in no order)."""
+    if not statements:
+        return []
+    parts: list[Any] = [select(part.subquery()) for part in statements]
+    return list(session.connection().execute(union_all(*parts)).all())
+
+
+def _candidate_ids(
+    session: Session,
+    query: ParsedQuery,
+    types: Sequence[SearchType],
+    expansions: Expansions,
+    *,
+    relaxed: bool,
+) -> set[int]:
+    expanded = [list(expansions[word]) for word in query.words if expansions[word]]
+    statements: list[Any] = []
+    if relaxed:
+        statements = [_posting_ids(t, words) for t in types for words in expanded]
+        return {row.term_id for row in _union(session, statements)}
+    prefixes = list(dict.fromkeys(prefix for prefix in (query.norm, query.key) if prefix))
+    statements = [_phrase_ids(t, prefix) for t in types for prefix in prefixes]
+    if expanded and len(expanded) == len(query.words):
+        if len(expanded) == 1:
+            statements += [_posting_ids(t, expanded[0]) for t in types]
+        else:
+            # the rarest word of each type drives the posting scan
+            pairs = [(t, words) for t in types for words in expanded]
+            counted = _union(
+                session, [_posting_count(i, t, words) for i, (t, words) in enumerate(pairs)]
+            )
+            counts = dict(counted)
+            for position, record_type in enumerate(types):
+                own = [counts[position * len(expanded) + word] for word in range(len(expanded))]
+                driver = own.index(min(own))
+                others = expanded[:driver] + expanded[driver + 1 :]
+                statements.append(_posting_ids(record_type, expanded[driver], others))
+    return {row.term_id for row in _union(session, statements)}
+
+
+class _Term(NamedTuple):
+    id: int
+    record_type: SearchType
+    record_id: int
+    slug: str
+    field: MatchField
+    text: str
+    norm: str
+    weight: int
+
+
+def _load_terms(session: Session, ids: set[int]) -> list[_Term]:
+    terms: list[_Term] = []
+    for batch in _batches(sorted(ids)):
+        rows = session.connection().execute(TERMS.select().where(TERMS.c.id.in_(batch))).all()
+        terms.extend(
+            _Term(
+                row.id,
+                SearchType(row.record_type),
+                row.record_id,
+                row.slug,
+                MatchField(row.field),
+                row.text,
+                row.norm,
+                row.weight,
+            )
+            for row in rows
+        )
+    return terms
+
+
+class _Scored(NamedTuple):
+    key: tuple[Any, ...]
+    term: _Term
+    typos: int
+    matched: int
+
+
+def _word_match(
+    word: str, candidates: Sequence[str], fuzzy: Mapping[str, int]
+) -> tuple[int, bool, str] | None:
+    """The best term word for a query word, as (typos, partial, word): the same word, then a
+    word it is a prefix of ("epicond"), then the fewest typos."""
+    best: tuple[int, bool, str] | None = None
+    for candidate in candidates:
+        if candidate == word:
+            return 0, False, candidate
+        if candidate.startswith(word):
+            best = min(best, (0, True, candidate)) if best else (0, True, candidate)
+            continue
+        typos = fuzzy.get(candidate)
+        if typos is not None and (best is None or (typos, False) < best[:2]):
+            best = typos, False, candidate
+    return best
+
+
+def _score(
+    query: ParsedQuery, term: _Term, expansions: Expansions, *, relaxed: bool
+) -> _Scored | None:
+    is_key = term.field in KEY_FIELDS
+    full = term.norm if is_key else normalize(term.text)
+    term_words = [full[:SEARCH_WORD_LENGTH]] if is_key else words_of(full)
+    key_exact = is_key and query.key is not None and full == query.key
+    key_prefix = is_key and query.key is not None and full.startswith(query.key)
+    exact = full == query.norm or key_exact
+    prefix = full.startswith(query.norm) or key_prefix
+    used: set[str] = set()
+    typos = matched = partial = 0
+    for word in query.words:
+        found = _word_match(word, term_words, expansions.get(word, {}))
+        if found is None:
+            if prefix or relaxed:
+                continue
+            return None
+        typos += found[0]
+        partial += found[1]
+        matched += 1
+        used.add(found[2])
+    if key_prefix:
+        matched, used = len(query.words), set(term_words)
+    elif prefix:
+        matched = len(query.words)
+    if matched == 0 and not prefix:
+        return None
+    similarity = fuzz.ratio(query.key if key_prefix and query.key else query.norm, full)
+    key = (
+        not exact,
+        -matched,
+        typos,
+        partial,
+        len(term_words) - len(used),
+        not prefix,
+        -term.weight,
+        -similarity,
+        TYPE_ORDER[term.record_type],
+        term.slug,
+        FIELD_ORDER[term.field],
+        term.text,
+    )
+    return _Scored(key, term, typos, matched)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A matching record and the term of it that matched best."""
+
+    record_type: SearchType
+    record_id: int
+    slug: str
+    field: MatchField
+    text: str
+    typos: int
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: ParsedQuery
+    hits: list[Hit] = field(default_factory=list)
+    did_you_mean: list[str] = field(default_factory=list)
+    expansions: Expansions = field(default_factory=dict)
+
+    def snippet(self, hit: Hit) -> str:
+        """The matched text, shortened around the first match, with matches in <mark>."""
+        return snippet(hit.text, hit.field, self.query, self.expansions)
+
+
+def _rank(
+    session: Session,
+    query: ParsedQuery,
+    types: Sequence[SearchType],
+    expansions: Expansions,
+    *,
+    relaxed: bool,
+) -> list[_Scored]:
+    """The best-scoring term of each matching record, best record first."""
+    ids = _candidate_ids(session, query, types, expansions, relaxed=relaxed)
+    best: dict[tuple[SearchType, int], _Scored] = {}
+    for term in _load_terms(session, ids):
+        scored = _score(query, term, expansions, relaxed=relaxed)
+        record = (term.record_type, term.record_id)
+        if scored is not None and (record not in best or scored.key < best[record].key):
+            best[record] = scored
+    return sorted(best.values(), key=lambda scored: scored.key)
+
+
+def _suggestions(ranked: Iterable[_Scored]) -> list[str]:
+    texts: dict[str, str] = {}
+    for scored in ranked:
+        if scored.term.field in SUGGESTED_FIELDS:
+            texts.setdefault(normalize(scored.term.text), scored.term.text)
+        if len(texts) == SUGGESTION_LIMIT:
+            break
+    return list(texts.values())
+
+
+def search(session: Session, raw: str, *, types: Sequence[SearchType]) -> SearchResult:
+    """Every record of `types` matching `raw`, best first, with suggestions when `raw` matched
+    nothing as typed. Work is bounded per type, so `hits` holds at most a few hundred."""
+    query = parse_query(raw)
+    if not query.norm:
+        return SearchResult(query)
+    expansions = {word: _expand(session, word, relaxed=False) for word in query.words}
+    ranked = _rank(session, query, types, expansions, relaxed=False)
+    hits = [
+        Hit(
+            scored.term.record_type,
+            scored.term.record_id,
+            scored.term.slug,
+            scored.term.field,
+            scored.term.text,
+            scored.typos,
+        )
+        for scored in ranked
+    ]
+    if hits and hits[0].typos:
+        return SearchResult(query, hits, _suggestions(ranked), expansions)
+    if hits or not query.words:
+        return SearchResult(query, hits, [], expansions)
+    relaxed = {word: _expand(session, word, relaxed=True) for word in query.words}
+    nearby = _rank(session, query, types, relaxed, relaxed=True)
+    if nearby:
+        most = nearby[0].matched
+        nearby = [scored for scored in nearby if scored.matched == most]
+    return SearchResult(query, [], _suggestions(nearby), expansions)
+
+
+def record_titles(session: Session, hits: Iterable[Hit]) -> dict[tuple[SearchType, int], str]:
+    """The display title (name, measure or title) of each hit's record."""
+    wanted: dict[SearchType, list[int]] = {}
+    for hit in hits:
+        wanted.setdefault(hit.record_type, []).append(hit.record_id)
+    titles: dict[tuple[SearchType, int], str] = {}
+    for record_type, ids in wanted.items():
+        table = _table(record_type)
+        title = table.c[INDEXED[record_type].title]
+        rows = (
+            session.connection().execute(select(table.c.id, title).where(table.c.id.in_(ids))).all()
+        )
+        titles.update({(record_type, row_id): text for row_id, text in rows})
+    return titles
+
+
+# --------------------------------------------------------------------------------------------
+# Snippets
+# --------------------------------------------------------------------------------------------
+
+
+def _matches_query(word: str, query: ParsedQuery, expansions: Expansions) -> bool:
+    return any(
+        word.startswith(query_word) or word in expansions.get(query_word, {})
+        for query_word in query.words
+    )
+
+
+def snippet(text: str, match_field: MatchField, query: ParsedQuery, expansions: Expansions) -> str:
+    if match_field in KEY_FIELDS:
+        return f"<mark>{html.escape(text, quote=False)}</mark>"
+    spans = [
+        (found.start(), found.end())
+        for found in _WORD_SPAN.finditer(text)
+        if _matches_query(normalize(found.group()), query, expansions)
+    ]
+    start, end = 0, len(text)
+    if len(text) > SNIPPET_LENGTH:
+        first = spans[0][0] if spans else 0
+        start = max(0, first - SNIPPET_LENGTH // 3)
+        if start > 0:
+            space = text.find(" ", start, first)
+            start = first if space == -1 else space + 1
+        end = min(len(text), start + SNIPPET_LENGTH)
+        if end < len(text):
+            space = text.rfind(" ", start, end)
+            end = end if space <= start else space
+    parts = ["…"] if start > 0 else []
+    position = start
+    for span_start, span_end in spans:
+        if span_start < start or span_end > end:
+            continue
+        parts.append(html.escape(text[position:span_start], quote=False))
+        parts.append(f"<mark>{html.escape(text[span_start:span_end], quote=False)}</mark>")
+        position = span_end
+    parts.append(html.escape(text[position:end], quote=False))
+    if end < len(text):
+        parts.append("…")
+    return "".join(parts)
