@@ -6,7 +6,7 @@ readers never block the writer and ON DELETE rules hold. PostgreSQL gets a small
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -74,7 +74,10 @@ def ping(engine: Engine) -> None:
         connection.execute(text("SELECT 1"))
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session per request. Opening one touches no connection and closing one only returns
+    it to the pool, so this runs on the event loop: a thread hop each way would cost more
+    than the work (the handlers that use the session still run in the threadpool)."""
     with Session(request.app.state.engine) as session:
         yield session
 

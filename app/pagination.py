@@ -43,7 +43,7 @@ class PageParams:
     """Where make_page sets the Link header (FastAPI merges it into the final response)."""
 
 
-def page_params(
+async def page_params(
     response: Response,
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page (at most {MAX_LIMIT}).")
