@@ -8,7 +8,7 @@ answered with a plain 500.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -132,12 +132,17 @@ def problem_response(
     )
 
 
+def json_path(loc: Iterable[int | str]) -> str:
+    """A location as a JSON path: `("therapies", 1, "slug")` -> `therapies[1].slug`."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "$"
+
+
 def _location(loc: tuple[int | str, ...]) -> tuple[str, str]:
     where = str(loc[0]) if loc else "body"
-    path = ""
-    for part in loc[1:]:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return where, path or where
+    return where, json_path(loc[1:]) if len(loc) > 1 else where
 
 
 def validation_params(errors: Sequence[Any]) -> list[InvalidParam]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from functools import partial
@@ -30,6 +30,7 @@ from sqlalchemy import Engine, delete, insert
 from sqlmodel import Session, SQLModel, select
 
 from app.dataset import begin_write, bump_version
+from app.errors import json_path
 from app.models import (
     EVIDENCE_RANK,
     Condition,
@@ -83,13 +84,6 @@ class SeedError(Exception):
     def __init__(self, problems: list[SeedProblem]):
         super().__init__(f"{len(problems)} problem(s) in the seed document")
         self.problems = problems
-
-
-def json_path(loc: Iterable[int | str]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "$"
 
 
 # --------------------------------------------------------------------------------------------
