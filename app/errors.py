@@ -7,7 +7,6 @@ answered with a plain 500.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -19,8 +18,6 @@ from fastapi.responses import Response
 from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-logger = logging.getLogger("app.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "/problems/"
@@ -204,7 +201,8 @@ def _allowed_methods(request: Request) -> str:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    # Starlette re-raises the error after this answer; the request guard (app/request_guard.py)
+    # logs it once, with the request id.
     return problem_response(500, "The server could not answer this request.")
 
 

@@ -20,6 +20,7 @@ this process updates the local view at once (`DatasetVersion.set`).
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import time
@@ -76,11 +77,12 @@ class Entry:
     """The record ETag a detail route set (app/etags.py), appended to each variant's tag."""
     variants: dict[str, Variant] = field(default_factory=dict)
 
-    def variant(self, encoding: str) -> Variant:
-        """The body in one content-coding, compressed once and kept."""
+    def variant(self, encoding: str, *, fast: bool = False) -> Variant:
+        """The body in one content-coding, compressed once and kept (`fast` for a body
+        sent once and not kept: it trades a few percent of size for a third of the time)."""
         found = self.variants.get(encoding)
         if found is None:
-            body = compress(self.body, encoding)
+            body = compress(self.body, encoding, fast=fast)
             digest = hashlib.blake2b(body, digest_size=12).hexdigest()
             suffix = "" if encoding == "identity" else f"-{encoding}"
             record = f";{self.record_tag}" if self.record_tag else ""
@@ -93,11 +95,11 @@ class Entry:
         return len(self.body) + sum(len(v.body) for v in self.variants.values()) + 256
 
 
-def compress(body: bytes, encoding: str) -> bytes:
+def compress(body: bytes, encoding: str, *, fast: bool = False) -> bytes:
     if encoding == "br":
-        return bytes(brotli.compress(body, quality=5))
+        return bytes(brotli.compress(body, quality=1 if fast else 5))
     if encoding == "gzip":
-        return gzip.compress(body, compresslevel=6, mtime=0)
+        return gzip.compress(body, compresslevel=1 if fast else 6, mtime=0)
     return body
 
 
@@ -105,6 +107,12 @@ def choose_encoding(accept_encoding: str, size: int) -> str:
     """brotli, then gzip, when the client accepts it (q > 0) and the body is worth it."""
     if size < COMPRESS_MIN_BYTES or not accept_encoding:
         return "identity"
+    return _preferred_encoding(accept_encoding)
+
+
+@functools.lru_cache(maxsize=256)
+def _preferred_encoding(accept_encoding: str) -> str:
+    """Clients send a handful of distinct Accept-Encoding values: parse each once."""
     accepted: dict[str, float] = {}
     for part in accept_encoding.lower().split(","):
         name, _, params = part.strip().partition(";")
@@ -136,15 +144,17 @@ class ResponseCache:
             self._entries.move_to_end(key)
         return entry
 
-    def put(self, key: tuple[Any, ...], entry: Entry) -> None:
+    def put(self, key: tuple[Any, ...], entry: Entry) -> bool:
+        """Keep `entry` unless it is too big for this cache; say whether it was kept."""
         if entry.size > self.max_bytes // 8:
-            return
+            return False
         old = self._entries.pop(key, None)
         if old is not None:
             self.bytes -= old.size
         self._entries[key] = entry
         self.bytes += entry.size
         self._evict()
+        return True
 
     def grew(self, entry: Entry, before: int) -> None:
         """Account for a variant added to an entry after it was stored."""
@@ -216,13 +226,14 @@ class HttpCacheMiddleware:
         host = _header(scope, b"host")
         key = (scope["scheme"], host, scope["path"], scope["query_string"], origin, version)
         entry = self.cache.get(key)
+        kept = True
         if entry is None:
             entry = await self._fetch(scope, receive, send, version)
             if entry is None:
                 return
-            self.cache.put(key, entry)
+            kept = self.cache.put(key, entry)
         before = entry.size
-        await self._answer(scope, send, entry)
+        await self._answer(scope, send, entry, fast=not kept)
         if entry.size != before:
             self.cache.grew(entry, before)
 
@@ -265,9 +276,9 @@ class HttpCacheMiddleware:
             headers.append((b"cache-control", b"no-store"))
         return headers
 
-    async def _answer(self, scope: Scope, send: Send, entry: Entry) -> None:
+    async def _answer(self, scope: Scope, send: Send, entry: Entry, *, fast: bool) -> None:
         encoding = choose_encoding(_header(scope, b"accept-encoding"), len(entry.body))
-        variant = entry.variant(encoding)
+        variant = entry.variant(encoding, fast=fast)
         headers = [
             *entry.headers,
             *self.extra_headers,

@@ -196,7 +196,7 @@ def test_response_cache_is_bounded(settings: Settings, engine: Engine, load: Loa
     with TestClient(app) as client:
         for offset in range(40):
             assert client.get("/v1/outcomes", params={"offset": offset}).status_code == 200
-        layer = app.middleware_stack
+        layer = app.front
         while layer is not None and not hasattr(layer, "cache"):
             layer = getattr(layer, "app", None)
         assert layer is not None
