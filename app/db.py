@@ -6,9 +6,9 @@ readers never block the writer and ON DELETE rules hold. PostgreSQL gets a small
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, Table, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
+from starlette.concurrency import run_in_threadpool
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -83,6 +84,21 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+Result = TypeVar("Result")
+
+
+async def run_read(
+    session: Session, read: Callable[..., Result], *args: Any, **kwargs: Any
+) -> Result:
+    """Run a read the cheapest way for the engine. On SQLite a read is a fraction of a
+    millisecond of work in this process: running it on the event loop costs less than the
+    thread hop and the GIL hand-offs of the threadpool (under load, they more than halved
+    what a core serves). On PostgreSQL a read waits on the network: it runs in the
+    threadpool, so the loop serves others meanwhile."""
+    if is_sqlite(session.get_bind()):  # type: ignore[arg-type]
+        return read(*args, **kwargs)
+    return await run_in_threadpool(read, *args, **kwargs)
 
 
 def begin_snapshot(session: Session) -> None:

@@ -5,38 +5,40 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request, Response
-from sqlmodel import select
+from sqlmodel import Session, select
 
+from app import json_reads
 from app.auth import EditorDep
-from app.db import SessionDep
-from app.errors import problem_responses
+from app.db import SessionDep, run_read
+from app.errors import NotFound, problem_responses
+from app.json_reads import (
+    FACTS,
+    INDICATIONS,
+    INJECTATE_USES,
+    OUTCOMES,
+    SIDE_EFFECT_REPORTS,
+    THERAPIES,
+    THERAPY_SOURCES,
+    Prepared,
+    bindparam,
+    json_response,
+    record,
+    response_body,
+)
 from app.models import (
     Condition,
-    Fact,
     Indication,
     Injectate,
     InjectateUse,
-    Outcome,
     SideEffect,
     SideEffectReport,
     Therapy,
     TherapyDetail,
     TherapyPublic,
-    TherapySource,
     TherapyWrite,
 )
 from app.pagination import Page, fetch_page, make_page, order_by
 from app.params import PageDep, StrictQueryRoute, slug_filter
-from app.queries import (
-    facts_where,
-    get_by_slug,
-    indications_where,
-    injectate_uses_where,
-    outcomes_where,
-    row_fields,
-    side_effect_reports_where,
-    sources_of,
-)
 from app.writes import (
     CHANGE_ERRORS,
     CREATE_ERRORS,
@@ -96,24 +98,52 @@ def list_therapies(
     return make_page(request, rows, total=total, params=page)
 
 
-@router.get("/{slug}", response_model=TherapyDetail, responses=problem_responses(404, 422))
-def read_therapy(slug: str, session: SessionDep, response: Response) -> TherapyDetail:
-    """One therapy with its conditions, injectates, side effects, outcomes, facts and sources."""
-    therapy = get_by_slug(session, Therapy, slug, label="therapy")
-    response.headers["ETag"] = etag_of(THERAPY, therapy)
-    return TherapyDetail.model_validate(
-        row_fields(therapy, TherapyDetail)
-        | {
-            "indications": indications_where(session, Indication.therapy_id == therapy.id),
-            "injectates": injectate_uses_where(session, InjectateUse.therapy_id == therapy.id),
-            "side_effects": side_effect_reports_where(
-                session, SideEffectReport.therapy_id == therapy.id
-            ),
-            "facts": facts_where(session, Fact.therapy_id == therapy.id),
-            "outcomes": outcomes_where(session, Outcome.therapy_id == therapy.id),
-            "sources": sources_of(session, TherapySource, TherapySource.therapy_id, therapy.id),
-        }
+THERAPY_KEY = Prepared(
+    select(THERAPIES.c.id, THERAPIES.c.slug, THERAPIES.c.version).where(
+        THERAPIES.c.slug == bindparam("slug")
     )
+)
+THERAPY_DETAIL = Prepared(
+    select(
+        response_body(
+            record(
+                TherapyDetail,
+                THERAPIES,
+                indications=json_reads.indications(INDICATIONS.c.therapy_id == bindparam("id")),
+                injectates=json_reads.injectate_uses(
+                    INJECTATE_USES.c.therapy_id == bindparam("id")
+                ),
+                side_effects=json_reads.side_effect_reports(
+                    SIDE_EFFECT_REPORTS.c.therapy_id == bindparam("id")
+                ),
+                facts=json_reads.facts(FACTS.c.therapy_id == bindparam("id")),
+                outcomes=json_reads.outcomes(OUTCOMES.c.therapy_id == bindparam("id")),
+                sources=json_reads.therapy_sources(THERAPY_SOURCES.c.therapy_id == bindparam("id")),
+            )
+        )
+    ).where(THERAPIES.c.id == bindparam("id"))
+)
+
+
+@router.get("/{slug}", response_model=TherapyDetail, responses=problem_responses(404, 422))
+async def read_therapy(slug: str, session: SessionDep) -> Response:
+    """One therapy with its conditions, injectates, side effects, outcomes, facts and sources."""
+    return await run_read(session, therapy_detail, session, slug)
+
+
+def therapy_detail(session: Session, slug: str) -> Response:
+    """The therapy's TherapyDetail as the database writes it (app/json_reads.py)."""
+    key = THERAPY_KEY.first(session, slug=slug)
+    if key is None:
+        raise NotFound(f"No therapy with slug '{slug}'.")
+    detail = THERAPY_DETAIL.first(session, id=key.id)
+    assert detail is not None
+    return json_response(detail[0], headers={"ETag": etag_of(THERAPY, key)})
+
+
+def written_therapy(slug: str, session: Session) -> TherapyDetail:
+    """A write's answer: the therapy as it now reads (its ETag is set by `publish`)."""
+    return TherapyDetail.model_validate_json(bytes(therapy_detail(session, slug).body))
 
 
 # --------------------------------------------------------------------------------------------
@@ -129,7 +159,7 @@ def create_therapy(
     written = create_record(session, THERAPY, body, actor=key)
     location = request.app.url_path_for("read_therapy", slug=written.record)
     publish(request, written, response, location=location)
-    return read_therapy(written.record, session, response)
+    return written_therapy(written.record, session)
 
 
 @router.patch(
@@ -150,7 +180,7 @@ def update_therapy(
     """Change some fields of a therapy (JSON merge patch; needs If-Match)."""
     written = update_record(session, THERAPY, slug, patch=patch, if_match=if_match, actor=key)
     publish(request, written, response)
-    return read_therapy(written.record, session, response)
+    return written_therapy(written.record, session)
 
 
 @router.put("/{slug}", response_model=TherapyDetail, responses=CHANGE_ERRORS)
@@ -166,7 +196,7 @@ def replace_therapy(
     """Replace a therapy with the body, as a seed entry (needs If-Match)."""
     written = update_record(session, THERAPY, slug, replacement=body, if_match=if_match, actor=key)
     publish(request, written, response)
-    return read_therapy(written.record, session, response)
+    return written_therapy(written.record, session)
 
 
 @router.delete("/{slug}", status_code=204, response_class=Response, responses=CHANGE_ERRORS)

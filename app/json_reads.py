@@ -1,0 +1,417 @@
+"""Read shapes serialized by the database: one query returns a whole body as JSON text.
+
+The busiest reads (a therapy's detail page, a page of outcomes) are answered with one SQL
+statement whose single value is the response body, built by the engine's JSON functions:
+no ORM objects, no pydantic pass, no Python serializer, which makes an uncached read about
+ten times cheaper. The same statements run on both engines; the constructs below compile to
+SQLite's `json_object`/`json_group_array` and PostgreSQL's `json_build_object`/`json_agg`.
+
+Objects take their fields from the API's read models (`record(TherapySummary, table)`), in
+the models' order, so a field added to a model appears here too, and values are written as
+pydantic writes them: timestamps ISO 8601 in UTC ending in `Z` (microseconds only when
+non-zero), booleans `true`/`false`, JSON columns (aliases, codes ...) embedded. The tests
+compare these bodies with the models' own serialization on both engines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+import typing
+from typing import Any
+
+from fastapi import Response
+from pydantic import BaseModel
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Row,
+    Select,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import FunctionElement
+from sqlmodel import Session
+
+from app.models import (
+    Condition,
+    ConditionSummary,
+    Fact,
+    FactPublic,
+    Indication,
+    IndicationPublic,
+    Injectate,
+    InjectateSummary,
+    InjectateUse,
+    InjectateUsePublic,
+    Outcome,
+    OutcomeDetail,
+    SideEffect,
+    SideEffectReport,
+    SideEffectReportPublic,
+    SideEffectSummary,
+    Source,
+    SourceSummary,
+    Therapy,
+    TherapySource,
+    TherapySummary,
+)
+
+__all__ = ["Prepared", "array", "bindparam", "nullable", "response_body", "record"]
+
+
+class _JsonObject(FunctionElement[Any]):
+    inherit_cache = True
+
+
+@compiles(_JsonObject, "sqlite")
+def _object_sqlite(element: _JsonObject, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_object({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_JsonObject, "postgresql")
+def _object_postgresql(element: _JsonObject, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json_build_object({compiler.process(element.clauses, **kw)})"
+
+
+class _Timestamp(FunctionElement[Any]):
+    """A UTC timestamp as pydantic writes it: 2026-01-02T03:04:05.123456Z or ...05Z."""
+
+    inherit_cache = True
+
+
+@compiles(_Timestamp, "sqlite")
+def _timestamp_sqlite(element: _Timestamp, compiler: SQLCompiler, **kw: Any) -> str:
+    # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC (app/models.py UTCDateTime).
+    x = compiler.process(element.clauses, **kw)
+    return (
+        f"(CASE WHEN substr({x}, 20) IN ('', '.000000') "
+        f"THEN substr({x}, 1, 10) || 'T' || substr({x}, 12, 8) || 'Z' "
+        f"ELSE substr({x}, 1, 10) || 'T' || substr({x}, 12, 15) || 'Z' END)"
+    )
+
+
+@compiles(_Timestamp, "postgresql")
+def _timestamp_postgresql(element: _Timestamp, compiler: SQLCompiler, **kw: Any) -> str:
+    x = compiler.process(element.clauses, **kw)
+    return (
+        f"to_char({x} AT TIME ZONE 'UTC', CASE WHEN date_trunc('second', {x}) = {x} "
+        """THEN 'YYYY-MM-DD"T"HH24:MI:SS"Z"' ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"' END)"""
+    )
+
+
+class _Boolean(FunctionElement[Any]):
+    inherit_cache = True
+
+
+@compiles(_Boolean, "sqlite")
+def _boolean_sqlite(element: _Boolean, compiler: SQLCompiler, **kw: Any) -> str:
+    x = compiler.process(element.clauses, **kw)
+    return f"json(CASE WHEN {x} IS NULL THEN 'null' WHEN {x} THEN 'true' ELSE 'false' END)"
+
+
+@compiles(_Boolean, "postgresql")
+def _boolean_postgresql(element: _Boolean, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+class _Embedded(FunctionElement[Any]):
+    """JSON text (a JSON column, or a subquery's JSON value) embedded as JSON, not a string."""
+
+    inherit_cache = True
+
+
+@compiles(_Embedded, "sqlite")
+def _embedded_sqlite(element: _Embedded, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"json({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_Embedded, "postgresql")
+def _embedded_postgresql(element: _Embedded, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+class _AsText(FunctionElement[Any]):
+    """The statement's result as text: psycopg would otherwise parse json into objects."""
+
+    inherit_cache = True
+
+
+@compiles(_AsText, "sqlite")
+def _text_sqlite(element: _AsText, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_AsText, "postgresql")
+def _text_postgresql(element: _AsText, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
+
+
+class _Array(FunctionElement[Any]):
+    """`item` for each row of `query`, in `order_by` order, as a JSON array."""
+
+    inherit_cache = False  # the query is not one of its arguments, so not in a cache key
+
+    def __init__(self, item: Any, query: Select[Any], order_by: tuple[Any, ...]):
+        self.item = item
+        self.query = query
+        self.order_by = order_by
+        super().__init__()
+
+
+@compiles(_Array, "sqlite")
+def _array_sqlite(element: _Array, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite before 3.44 has no ORDER BY inside an aggregate; it aggregates an ordered
+    # subquery in its order (it never flattens an ORDER BY subquery into an aggregate). The
+    # subquery's items lose their JSON subtype on the way out; json() gives it back.
+    rows = (
+        element.query.with_only_columns(element.item.label("item"), maintain_column_froms=True)
+        .order_by(*element.order_by)
+        .subquery()
+    )
+    aggregate = select(
+        func.coalesce(func.json_group_array(_Embedded(rows.c.item)), literal_column("'[]'"))
+    ).select_from(rows)
+    return f"json({compiler.process(aggregate.scalar_subquery(), **kw)})"
+
+
+@compiles(_Array, "postgresql")
+def _array_postgresql(element: _Array, compiler: SQLCompiler, **kw: Any) -> str:
+    rows = (
+        element.query.with_only_columns(
+            element.item.label("item"),
+            func.row_number().over(order_by=element.order_by).label("n"),
+            maintain_column_froms=True,
+        )
+        .order_by(*element.order_by)
+        .subquery()
+    )  # (a limit applies in this order)
+    aggregate = select(
+        func.coalesce(
+            func.json_agg(aggregate_order_by(rows.c.item, rows.c.n)),
+            literal_column("'[]'::json"),
+        )
+    ).select_from(rows)
+    return compiler.process(aggregate.scalar_subquery(), **kw)
+
+
+def _kind(annotation: Any) -> str:
+    """How a model field's value is written: 'timestamp', 'boolean', 'json' or 'plain'."""
+    options = typing.get_args(annotation) if _is_union(annotation) else (annotation,)
+    for option in options:
+        if option is dt.datetime:
+            return "timestamp"
+        if option is bool:
+            return "boolean"
+        if typing.get_origin(option) in (list, dict) or option in (list, dict):
+            return "json"
+    return "plain"
+
+
+def _is_union(annotation: Any) -> bool:
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType)
+
+
+def record(model: type[BaseModel], table: FromClause, **nested: ColumnElement[Any]) -> Any:
+    """A JSON object with `model`'s fields, in its order: columns of `table`, or `nested`."""
+    pairs: list[ColumnElement[Any]] = []
+    for name, field in model.model_fields.items():
+        if name in nested:
+            value = nested[name]
+        else:
+            column = table.c[name]
+            value = {
+                "timestamp": _Timestamp,
+                "boolean": _Boolean,
+                "json": _Embedded,
+                "plain": lambda c: c,
+            }[_kind(field.annotation)](column)
+        pairs += [literal_column(f"'{name}'"), value]
+    return _JsonObject(*pairs)
+
+
+def nullable(key: ColumnElement[Any], value: Any) -> Any:
+    """`value` (a JSON object), or null where an outer join found no row (`key` is NULL)."""
+    return _Embedded(case((key.is_(None), None), else_=value))
+
+
+def array(item: Any, query: Select[Any], *order_by: Any) -> Any:
+    """`item` for each row of `query` (its joins, filters, limit), as a JSON array in order."""
+    return _Array(item, query, order_by)
+
+
+def response_body(value: Any) -> Any:
+    """The statement's JSON value as text, the response body as it will be sent."""
+    return _AsText(value)
+
+
+class Prepared:
+    """A statement compiled once per engine and run through the driver: for statements whose
+    shape never changes, this skips SQLAlchemy's per-execution compile-cache lookup, which
+    for a statement this size costs more than SQLite takes to run it."""
+
+    def __init__(self, statement: Select[Any]):
+        self.statement = statement
+        self._compiled: dict[str, Any] = {}
+
+    def first(self, session: Session, **params: Any) -> Row[Any] | None:
+        connection = session.connection()
+        dialect = connection.dialect
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            compiled = self._compiled[dialect.name] = self.statement.compile(dialect=dialect)
+        values = {**compiled.params, **params}
+        if compiled.positional:
+            arguments: Any = tuple(values[name] for name in compiled.positiontup or ())
+        else:
+            arguments = values
+        return connection.exec_driver_sql(compiled.string, arguments).first()
+
+
+# --------------------------------------------------------------------------------------------
+# Shapes: the read models' JSON, with the same joins and orders as app/queries.py
+# --------------------------------------------------------------------------------------------
+
+THERAPIES = Therapy.__table__  # type: ignore[attr-defined]
+CONDITIONS = Condition.__table__  # type: ignore[attr-defined]
+SOURCES = Source.__table__  # type: ignore[attr-defined]
+INJECTATES = Injectate.__table__  # type: ignore[attr-defined]
+SIDE_EFFECTS = SideEffect.__table__  # type: ignore[attr-defined]
+INDICATIONS = Indication.__table__  # type: ignore[attr-defined]
+INJECTATE_USES = InjectateUse.__table__  # type: ignore[attr-defined]
+SIDE_EFFECT_REPORTS = SideEffectReport.__table__  # type: ignore[attr-defined]
+FACTS = Fact.__table__  # type: ignore[attr-defined]
+OUTCOMES = Outcome.__table__  # type: ignore[attr-defined]
+THERAPY_SOURCES = TherapySource.__table__  # type: ignore[attr-defined]
+
+
+def source_summary(sources: FromClause = SOURCES) -> Any:
+    return record(SourceSummary, sources)
+
+
+def therapy_summary(therapies: FromClause = THERAPIES) -> Any:
+    return record(TherapySummary, therapies)
+
+
+def condition_summary(conditions: FromClause = CONDITIONS) -> Any:
+    return record(ConditionSummary, conditions)
+
+
+def indications(*where: Any) -> Any:
+    """IndicationPublic items, as app/queries.py `indications_where` orders them."""
+    i, t, c, s = INDICATIONS, THERAPIES, CONDITIONS, SOURCES
+    query = (
+        select(i.c.id)
+        .join(t, i.c.therapy_id == t.c.id)
+        .join(c, i.c.condition_id == c.c.id)
+        .join(s, i.c.source_id == s.c.id)
+        .where(*where)
+    )
+    item = record(
+        IndicationPublic,
+        i,
+        therapy=therapy_summary(),
+        condition=condition_summary(),
+        source=source_summary(),
+    )
+    return array(item, query, t.c.name, c.c.name, s.c.slug, i.c.id)
+
+
+def injectate_uses(*where: Any) -> Any:
+    """InjectateUsePublic items, as `injectate_uses_where` orders them."""
+    u, t, j, s = INJECTATE_USES, THERAPIES, INJECTATES, SOURCES
+    c = CONDITIONS.alias("use_condition")
+    query = (
+        select(u.c.id)
+        .join(t, u.c.therapy_id == t.c.id)
+        .join(j, u.c.injectate_id == j.c.id)
+        .outerjoin(c, u.c.condition_id == c.c.id)
+        .join(s, u.c.source_id == s.c.id)
+        .where(*where)
+    )
+    item = record(
+        InjectateUsePublic,
+        u,
+        therapy=therapy_summary(),
+        injectate=record(InjectateSummary, j),
+        condition=nullable(c.c.id, condition_summary(c)),
+        source=source_summary(),
+    )
+    return array(item, query, t.c.name, j.c.name, s.c.slug, u.c.id)
+
+
+def side_effect_reports(*where: Any) -> Any:
+    """SideEffectReportPublic items, as `side_effect_reports_where` orders them."""
+    r, t, e, s = SIDE_EFFECT_REPORTS, THERAPIES, SIDE_EFFECTS, SOURCES
+    query = (
+        select(r.c.id)
+        .join(t, r.c.therapy_id == t.c.id)
+        .join(e, r.c.side_effect_id == e.c.id)
+        .join(s, r.c.source_id == s.c.id)
+        .where(*where)
+    )
+    item = record(
+        SideEffectReportPublic,
+        r,
+        therapy=therapy_summary(),
+        side_effect=record(SideEffectSummary, e),
+        source=source_summary(),
+    )
+    return array(item, query, t.c.name, e.c.name, s.c.slug, r.c.id)
+
+
+def facts(*where: Any) -> Any:
+    """FactPublic items, as `facts_where` orders them."""
+    f, s = FACTS, SOURCES
+    query = select(f.c.id).join(s, f.c.source_id == s.c.id).where(*where)
+    item = record(FactPublic, f, source=source_summary())
+    return array(item, query, f.c.topic, f.c.attribution, s.c.slug, f.c.id)
+
+
+def outcomes_query() -> Select[Any]:
+    """Outcomes with their therapy, condition (if any) and source, ready for more filters."""
+    o, t, c, s = OUTCOMES, THERAPIES, CONDITIONS, SOURCES
+    return (
+        select(o.c.id)
+        .join(t, o.c.therapy_id == t.c.id)
+        .outerjoin(c, o.c.condition_id == c.c.id)
+        .join(s, o.c.source_id == s.c.id)
+    )
+
+
+def outcome_item() -> Any:
+    """An OutcomeDetail, over `outcomes_query()`."""
+    return record(
+        OutcomeDetail,
+        OUTCOMES,
+        therapy=therapy_summary(),
+        condition=nullable(CONDITIONS.c.id, condition_summary()),
+        source=source_summary(),
+    )
+
+
+def outcomes(*where: Any) -> Any:
+    """OutcomeDetail items, as `outcomes_where` orders them."""
+    query = outcomes_query().where(*where)
+    return array(outcome_item(), query, OUTCOMES.c.evidence_rank, THERAPIES.c.name, OUTCOMES.c.slug)
+
+
+def therapy_sources(*where: Any) -> Any:
+    """SourceSummary items of a therapy, by slug."""
+    query = (
+        select(SOURCES.c.id)
+        .join(THERAPY_SOURCES, THERAPY_SOURCES.c.source_id == SOURCES.c.id)
+        .where(*where)
+    )
+    return array(source_summary(), query, SOURCES.c.slug)
+
+
+def json_response(text: str, *, headers: dict[str, str] | None = None) -> Response:
+    """A body the database wrote, sent as it is."""
+    return Response(content=text.encode(), media_type="application/json", headers=headers)

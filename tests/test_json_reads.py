@@ -1,0 +1,113 @@
+"""app/json_reads.py: bodies the database writes equal the read models' own serialization."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, update
+from sqlmodel import Session, select
+
+from app.models import (
+    Fact,
+    Indication,
+    InjectateUse,
+    Outcome,
+    SideEffect,
+    SideEffectReport,
+    Therapy,
+    TherapyDetail,
+    TherapySource,
+)
+from app.queries import (
+    facts_where,
+    get_by_slug,
+    indications_where,
+    injectate_uses_where,
+    outcomes_where,
+    row_fields,
+    side_effect_reports_where,
+    sources_of,
+)
+from tests.factories import seed_document
+
+
+def therapy_detail_from_models(session: Session, slug: str) -> dict[str, Any]:
+    """The detail as the ORM and pydantic build it (the path the JSON statements replace)."""
+    therapy = get_by_slug(session, Therapy, slug, label="therapy")
+    detail = TherapyDetail.model_validate(
+        row_fields(therapy, TherapyDetail)
+        | {
+            "indications": indications_where(session, Indication.therapy_id == therapy.id),
+            "injectates": injectate_uses_where(session, InjectateUse.therapy_id == therapy.id),
+            "side_effects": side_effect_reports_where(
+                session, SideEffectReport.therapy_id == therapy.id
+            ),
+            "facts": facts_where(session, Fact.therapy_id == therapy.id),
+            "outcomes": outcomes_where(session, Outcome.therapy_id == therapy.id),
+            "sources": sources_of(session, TherapySource, TherapySource.therapy_id, therapy.id),
+        }
+    )
+    return detail.model_dump(mode="json")
+
+
+def test_therapy_details_equal_the_models_serialization(
+    seeded_client: TestClient, engine: Engine
+) -> None:
+    with Session(engine) as session:
+        slugs = list(session.exec(select(Therapy.slug)).all())
+        expected = {slug: therapy_detail_from_models(session, slug) for slug in slugs}
+    assert len(slugs) >= 3
+    for slug in slugs:
+        response = seeded_client.get(f"/v1/therapies/{slug}")
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/json"
+        assert response.json() == expected[slug], slug
+
+
+def test_therapy_detail_writes_timestamps_booleans_and_missing_links_as_pydantic_does(
+    make_client: Callable[[], TestClient], load: Callable[[dict[str, Any]], None], engine: Engine
+) -> None:
+    load(seed_document())
+    whole_second = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    with_micros = dt.datetime(2026, 1, 2, 3, 4, 5, 120000, tzinfo=dt.UTC)
+    with Session(engine) as session:
+        therapy = session.exec(select(Therapy).order_by(Therapy.slug)).first()
+        assert therapy is not None
+        slug, therapy_id = therapy.slug, therapy.id
+        session.execute(
+            update(Therapy)
+            .where(Therapy.id == therapy_id)  # type: ignore[arg-type]
+            .values(created_at=whole_second, updated_at=with_micros)
+        )
+        session.execute(update(SideEffect).values(serious=False))
+        session.execute(update(Fact).values(verified=True))
+        session.execute(
+            update(InjectateUse)
+            .where(InjectateUse.therapy_id == therapy_id)  # type: ignore[arg-type]
+            .values(condition_id=None)
+        )
+        session.commit()
+        expected = therapy_detail_from_models(session, slug)
+    response = make_client().get(f"/v1/therapies/{slug}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body == expected
+    assert (body["created_at"], body["updated_at"]) == (
+        "2026-01-02T03:04:05Z",
+        "2026-01-02T03:04:05.120000Z",
+    )
+    assert all(use["condition"] is None for use in body["injectates"])
+    assert body["injectates"], "the factory therapy should use an injectate"
+    assert body["side_effects"] and body["facts"]
+    assert all(report["side_effect"]["serious"] is False for report in body["side_effects"])
+    assert all(fact["verified"] is True for fact in body["facts"])
+
+
+def test_therapy_detail_of_unknown_slug_is_404_problem(client: TestClient) -> None:
+    response = client.get("/v1/therapies/no-such-therapy")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "no-such-therapy" in response.json()["detail"]
