@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 from urllib.parse import urlencode
 
+import orjson
 from fastapi import Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, func, literal_column
@@ -98,6 +99,25 @@ def make_page(
         "offset": params.offset,
         "links": links,
     }
+
+
+def page_response(
+    request: Request, items: str, *, total: int, params: PageParams, **extra: Any
+) -> Response:
+    """A page whose items the database wrote as JSON (app/json_reads.py), with `extra` fields
+    after the common ones and the `Link` header."""
+    links = page_links(request, total=total, limit=params.limit, offset=params.offset)
+    body = {
+        "items": orjson.Fragment(items),
+        "total": total,
+        "limit": params.limit,
+        "offset": params.offset,
+        "links": links.model_dump(),
+        **extra,
+    }
+    return Response(
+        orjson.dumps(body), media_type="application/json", headers={"link": link_header(links)}
+    )
 
 
 def link_header(links: PageLinks) -> str:

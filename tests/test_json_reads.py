@@ -8,9 +8,12 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.models import (
+    EVIDENCE_RANK,
+    Condition,
+    EvidenceLevel,
     Fact,
     Indication,
     InjectateUse,
@@ -26,6 +29,8 @@ from app.queries import (
     get_by_slug,
     indications_where,
     injectate_uses_where,
+    outcome_details,
+    outcomes_statement,
     outcomes_where,
     row_fields,
     side_effect_reports_where,
@@ -111,3 +116,54 @@ def test_therapy_detail_of_unknown_slug_is_404_problem(client: TestClient) -> No
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert "no-such-therapy" in response.json()["detail"]
+
+
+OUTCOME_QUERIES: list[dict[str, Any]] = [
+    {},
+    {"therapy": "prolotherapy"},
+    {"therapy": "perineural-injection-therapy", "sort": "-sample_size"},
+    {"condition": "knee-osteoarthritis", "sort": "slug"},
+    {"evidence_level": ["rct", "practitioner-claim"], "sort": "-evidence"},
+    {"min_evidence": "cohort", "limit": 5, "offset": 3},
+    {"sort": "sample_size", "limit": 7, "offset": 14},
+]
+
+
+def outcome_page_from_models(session: Session, params: dict[str, Any]) -> list[dict[str, Any]]:
+    statement = outcomes_statement()
+    if "therapy" in params:
+        statement = statement.where(Therapy.slug == params["therapy"])
+    if "condition" in params:
+        statement = statement.where(Condition.slug == params["condition"])
+    if "evidence_level" in params:
+        statement = statement.where(col(Outcome.evidence_level).in_(params["evidence_level"]))
+    if "min_evidence" in params:
+        rank = EVIDENCE_RANK[EvidenceLevel(params["min_evidence"])]
+        statement = statement.where(Outcome.evidence_rank <= rank)
+    sort = params.get("sort", "evidence")
+    column = {
+        "evidence": col(Outcome.evidence_rank),
+        "slug": col(Outcome.slug),
+        "sample_size": col(Outcome.sample_size),
+    }[sort.removeprefix("-")]
+    primary = column.desc() if sort.startswith("-") else column.asc()
+    rows = session.exec(
+        statement.order_by(primary, col(Outcome.slug))
+        .limit(params.get("limit", 20))
+        .offset(params.get("offset", 0))
+    ).all()
+    return [item.model_dump(mode="json") for item in outcome_details(rows)]
+
+
+def test_outcome_pages_equal_the_models_serialization(
+    seeded_client: TestClient, engine: Engine
+) -> None:
+    for params in OUTCOME_QUERIES:
+        with Session(engine) as session:
+            expected = outcome_page_from_models(session, params)
+        response = seeded_client.get("/v1/outcomes", params=params)
+        assert response.status_code == 200, params
+        body = response.json()
+        assert body["items"] == expected, params
+        assert len(expected) > 0, params
+        assert 'rel="first"' in response.headers["link"]

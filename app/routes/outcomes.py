@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlmodel import col
+from sqlalchemy import Select, func
+from sqlmodel import Session, select
 
+from app import json_reads
 from app.auth import EditorDep
-from app.db import SessionDep
+from app.db import SessionDep, run_read
 from app.errors import problem_responses
 from app.facets import OUTCOME_FACETS_DESCRIPTION, OutcomeFacet, outcome_facets
+from app.json_reads import (
+    CONDITIONS,
+    OUTCOMES,
+    SOURCES,
+    THERAPIES,
+    Prepared,
+    array,
+    bindparam,
+    response_body,
+)
 from app.models import (
     EVIDENCE_RANK,
-    Condition,
     EvidenceLevel,
     Outcome,
     OutcomeCreate,
     OutcomeDetail,
     OutcomeListPage,
-    Source,
-    Therapy,
 )
-from app.pagination import fetch_page, make_page
+from app.pagination import PageParams, page_response
 from app.params import PageDep, StrictQueryRoute, slug_filter
 from app.queries import get_by_slug, outcome_details, outcomes_statement
 from app.writes import (
@@ -45,7 +55,7 @@ OutcomeSort = Literal["evidence", "-evidence", "slug", "-slug", "sample_size", "
 
 
 @router.get("", response_model=OutcomeListPage, responses=problem_responses(422))
-def list_outcomes(
+async def list_outcomes(
     request: Request,
     session: SessionDep,
     page: PageDep,
@@ -65,30 +75,70 @@ def list_outcomes(
     facets: Annotated[
         list[OutcomeFacet] | None, Query(description=OUTCOME_FACETS_DESCRIPTION)
     ] = None,
-) -> dict[str, Any]:
+) -> Response:
     """List outcomes, by therapy, condition, source or evidence level; strongest first."""
-    statement = outcomes_statement()
-    if therapy is not None:
-        statement = statement.where(Therapy.slug == therapy)
-    if condition is not None:
-        statement = statement.where(Condition.slug == condition)
-    if source is not None:
-        statement = statement.where(Source.slug == source)
-    if evidence_level:
-        statement = statement.where(Outcome.evidence_level.in_(evidence_level))  # type: ignore[attr-defined]
-    if min_evidence is not None:
-        statement = statement.where(Outcome.evidence_rank <= EVIDENCE_RANK[min_evidence])
+    filters = {
+        "therapy": therapy,
+        "condition": condition,
+        "source": source,
+        "max_rank": None if min_evidence is None else EVIDENCE_RANK[min_evidence],
+    } | {f"level_{n}": level.value for n, level in enumerate(evidence_level or [])}
+    values = {name: value for name, value in filters.items() if value is not None}
+    return await run_read(session, outcomes_page, session, request, page, values, sort, facets)
+
+
+def outcomes_page(
+    session: Session,
+    request: Request,
+    page: PageParams,
+    filters: dict[str, Any],
+    sort: str,
+    facets: list[OutcomeFacet] | None,
+) -> Response:
+    """The page of outcomes matching `filters` (the bound values of `outcome_statements`)."""
+    query, items, count = outcome_statements(frozenset(filters), sort)
+    found = count.first(session, **filters)
+    rows = items.first(session, **filters, limit=page.limit, offset=page.offset)
+    assert found is not None and rows is not None
+    counts = outcome_facets(session, query.params(**filters), facets) if facets else {}
+    return page_response(
+        request,
+        rows[0],
+        total=found[0],
+        params=page,
+        facets={name: [c.model_dump() for c in found] for name, found in counts.items()},
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def outcome_statements(
+    filters: frozenset[str], sort: str
+) -> tuple[Select[Any], Prepared, Prepared]:
+    """For one combination of filters and a sort: the matching outcome ids, the page's items
+    as JSON and the count. Values are bound at execution (parameters named as the keys)."""
+    outcomes, therapies, conditions, sources = OUTCOMES, THERAPIES, CONDITIONS, SOURCES
+    query = json_reads.outcomes_query()
+    if "therapy" in filters:
+        query = query.where(therapies.c.slug == bindparam("therapy"))
+    if "condition" in filters:
+        query = query.where(conditions.c.slug == bindparam("condition"))
+    if "source" in filters:
+        query = query.where(sources.c.slug == bindparam("source"))
+    levels = sorted(name for name in filters if name.startswith("level_"))
+    if levels:
+        query = query.where(outcomes.c.evidence_level.in_([bindparam(n) for n in levels]))
+    if "max_rank" in filters:
+        query = query.where(outcomes.c.evidence_rank <= bindparam("max_rank"))
     column = {
-        "evidence": col(Outcome.evidence_rank),
-        "slug": col(Outcome.slug),
-        "sample_size": col(Outcome.sample_size),
+        "evidence": outcomes.c.evidence_rank,
+        "slug": outcomes.c.slug,
+        "sample_size": outcomes.c.sample_size,
     }[sort.removeprefix("-")]
-    primary = column.desc() if sort.startswith("-") else column.asc()
-    rows, total = fetch_page(session, statement, order_by=[primary, col(Outcome.slug)], params=page)
-    body = make_page(request, outcome_details(rows), total=total, params=page)
-    ids = statement.with_only_columns(col(Outcome.id), maintain_column_froms=True)
-    body["facets"] = outcome_facets(session, ids, facets)
-    return body
+    order = [column.desc() if sort.startswith("-") else column.asc(), outcomes.c.slug]
+    page = query.limit(bindparam("limit")).offset(bindparam("offset"))
+    items = Prepared(select(response_body(array(json_reads.outcome_item(), page, *order))))
+    count = Prepared(select(func.count()).select_from(query.subquery()))
+    return query, items, count
 
 
 @router.get("/{slug}", response_model=OutcomeDetail, responses=problem_responses(404, 422))
