@@ -89,13 +89,15 @@ Result = TypeVar("Result")
 
 
 async def run_read(
-    session: Session, read: Callable[..., Result], *args: Any, **kwargs: Any
+    session: Session, read: Callable[..., Result], /, *args: Any, **kwargs: Any
 ) -> Result:
-    """Run a read the cheapest way for the engine. On SQLite a read is a fraction of a
-    millisecond of work in this process: running it on the event loop costs less than the
-    thread hop and the GIL hand-offs of the threadpool (under load, they more than halved
-    what a core serves). On PostgreSQL a read waits on the network: it runs in the
-    threadpool, so the loop serves others meanwhile."""
+    """Run a short read (one or two prepared statements) the cheapest way for the engine.
+    On SQLite such a read is a fraction of a millisecond of work in this process: running it
+    on the event loop costs less than the thread hop and the GIL hand-offs of the threadpool
+    (under load, they more than halved what a core serves). On PostgreSQL a read waits on
+    the network: it runs in the threadpool, so the loop serves others meanwhile. Reads that
+    do milliseconds of Python work (search ranking) stay plain handlers in the threadpool:
+    on the loop they would hold up every other request."""
     if is_sqlite(session.get_bind()):  # type: ignore[arg-type]
         return read(*args, **kwargs)
     return await run_in_threadpool(read, *args, **kwargs)

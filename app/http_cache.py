@@ -21,7 +21,6 @@ this process updates the local view at once (`DatasetVersion.set`).
 from __future__ import annotations
 
 import functools
-import gzip
 import hashlib
 import time
 from collections import OrderedDict
@@ -31,6 +30,7 @@ from typing import Any
 
 import anyio.to_thread
 import brotli
+from isal import igzip
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 Headers = list[tuple[bytes, bytes]]
@@ -99,7 +99,8 @@ def compress(body: bytes, encoding: str, *, fast: bool = False) -> bytes:
     if encoding == "br":
         return bytes(brotli.compress(body, quality=1 if fast else 5))
     if encoding == "gzip":
-        return gzip.compress(body, compresslevel=1 if fast else 6, mtime=0)
+        # ISA-L's gzip: at its level 1, a third of zlib's fastest level's time, and smaller.
+        return igzip.compress(body, compresslevel=1 if fast else 3, mtime=0)
     return body
 
 

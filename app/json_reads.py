@@ -169,14 +169,17 @@ class _Array(FunctionElement[Any]):
 def _array_sqlite(element: _Array, compiler: SQLCompiler, **kw: Any) -> str:
     # SQLite before 3.44 has no ORDER BY inside an aggregate; it aggregates an ordered
     # subquery in its order (it never flattens an ORDER BY subquery into an aggregate). The
-    # subquery's items lose their JSON subtype on the way out; json() gives it back.
+    # items arrive as JSON text: joined with commas they are the array's text, parsed once
+    # by json() (json_group_array would parse and write each item again).
     rows = (
         element.query.with_only_columns(element.item.label("item"), maintain_column_froms=True)
         .order_by(*element.order_by)
         .subquery()
     )
     aggregate = select(
-        func.coalesce(func.json_group_array(_Embedded(rows.c.item)), literal_column("'[]'"))
+        literal_column("'['")
+        .op("||")(func.coalesce(func.group_concat(rows.c.item, literal_column("','")), ""))
+        .op("||")(literal_column("']'"))
     ).select_from(rows)
     return f"json({compiler.process(aggregate.scalar_subquery(), **kw)})"
 
