@@ -97,16 +97,16 @@ def outcomes_page(
 ) -> Response:
     """The page of outcomes matching `filters` (the bound values of `outcome_statements`)."""
     query, items, count = outcome_statements(frozenset(filters), sort)
-    found = count.first(session, **filters)
-    rows = items.first(session, **filters, limit=page.limit, offset=page.offset)
-    assert found is not None and rows is not None
+    total = count.first(session, **filters)
+    page_items = items.first(session, **filters, limit=page.limit, offset=page.offset)
+    assert total is not None and page_items is not None
     counts = outcome_facets(session, query.params(**filters), facets) if facets else {}
     return page_response(
         request,
-        rows[0],
-        total=found[0],
+        page_items[0],
+        total=total[0],
         params=page,
-        facets={name: [c.model_dump() for c in found] for name, found in counts.items()},
+        facets={name: [c.model_dump() for c in values] for name, values in counts.items()},
     )
 
 
