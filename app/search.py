@@ -30,6 +30,7 @@ scans a table, whatever its size.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -43,13 +44,13 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Table,
+    bindparam,
     delete,
     exists,
     func,
     literal,
     union_all,
 )
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, col, select
 
 from app.db import bulk_insert
@@ -516,120 +517,63 @@ Expansions = dict[str, dict[str, int]]
 """query word -> {indexed word: typos}"""
 
 
-def _expand(session: Session, word: str, *, relaxed: bool) -> dict[str, int]:
-    statement = (
-        select(SearchWord.word)
-        .where(*_prefix_range(col(SearchWord.word), word))
-        .order_by(col(SearchWord.word))
-        .limit(EXPANSION_LIMIT)
+_PREFIXED_WORDS = (
+    select(WORDS.c.word)
+    .where(WORDS.c.word >= bindparam("low"), WORDS.c.word < bindparam("high"))
+    .order_by(WORDS.c.word)
+    .limit(EXPANSION_LIMIT)
+)
+_WORDS_FROM = (
+    select(WORDS.c.word)
+    .where(WORDS.c.word >= bindparam("low"))
+    .order_by(WORDS.c.word)
+    .limit(EXPANSION_LIMIT)
+)
+_SHARED = func.count()
+_NEAR_WORDS = (
+    select(TRIGRAMS.c.word)
+    .where(
+        TRIGRAMS.c.trigram.in_(bindparam("grams", expanding=True)),
+        TRIGRAMS.c.length.between(bindparam("shortest"), bindparam("longest")),
     )
-    found = dict.fromkeys(session.exec(statement).all(), 0)
+    .group_by(TRIGRAMS.c.word)
+    .having(_SHARED >= bindparam("shared"))
+    .order_by(_SHARED.desc(), TRIGRAMS.c.word)
+    .limit(FUZZY_LIMIT)
+)
+"""Built once: the expansion runs for every query word, and building a statement costs more
+than SQLite takes to run it."""
+
+
+def _expand(session: Session, word: str, *, relaxed: bool) -> dict[str, int]:
+    connection = session.connection()
+    upper = successor(word)
+    prefixed = (
+        connection.execute(_WORDS_FROM, {"low": word})
+        if upper is None
+        else connection.execute(_PREFIXED_WORDS, {"low": word, "high": upper})
+    )
+    found = dict.fromkeys(prefixed.scalars().all(), 0)
     if found:
         return found
     allowed = max_typos(word) + (1 if relaxed else 0)
     if allowed == 0 or len(word) < 3:
         return found
     grams = trigrams(word)
-    shared = func.count().label("shared")
-    statement_fuzzy = (
-        select(SearchTrigram.word, shared)
-        .where(
-            col(SearchTrigram.trigram).in_(grams),
-            col(SearchTrigram.length).between(len(word) - allowed, len(word) + allowed),
-        )
-        .group_by(col(SearchTrigram.word))
-        .having(func.count() >= max(1, len(grams) - 3 * allowed))
-        .order_by(func.count().desc(), col(SearchTrigram.word))
-        .limit(FUZZY_LIMIT)
+    near = connection.execute(
+        _NEAR_WORDS,
+        {
+            "grams": grams,
+            "shortest": len(word) - allowed,
+            "longest": len(word) + allowed,
+            "shared": max(1, len(grams) - 3 * allowed),
+        },
     )
-    for candidate, _ in session.exec(statement_fuzzy).all():
+    for candidate in near.scalars().all():
         distance = OSA.distance(word, candidate, score_cutoff=allowed)
         if distance <= allowed:
             found[candidate] = distance
     return found
-
-
-def _phrase_ids(record_type: SearchType, prefix: str) -> Any:
-    """Terms whose normal form starts with `prefix`, nearest first (a bounded range scan)."""
-    return (
-        select(col(SearchTerm.id).label("term_id"))
-        .where(SearchTerm.record_type == record_type, *_prefix_range(col(SearchTerm.norm), prefix))
-        .order_by(col(SearchTerm.norm), col(SearchTerm.id))
-        .limit(PHRASE_LIMIT)
-    )
-
-
-def _posting_count(position: int, record_type: SearchType, words: Iterable[str]) -> Any:
-    """(position, how many terms hold one of `words`, counted up to DRIVER_COUNT_CAP)."""
-    bounded = (
-        select(literal(1))
-        .where(SearchToken.record_type == record_type, col(SearchToken.token).in_(list(words)))
-        .limit(DRIVER_COUNT_CAP)
-        .subquery()
-    )
-    return select(literal(position).label("position"), func.count().label("count")).select_from(
-        bounded
-    )
-
-
-def _posting_ids(
-    record_type: SearchType, driver: Iterable[str], others: Sequence[Iterable[str]] = ()
-) -> Any:
-    """Terms of `record_type` holding a `driver` word and a word of each of `others`, best
-    rank first: the driver's postings in key order, each probed for the other words."""
-    statement: Any = select(col(SearchToken.term_id).label("term_id")).where(
-        SearchToken.record_type == record_type, col(SearchToken.token).in_(list(driver))
-    )
-    for words in others:
-        probe = aliased(SearchToken)
-        statement = statement.where(
-            exists().where(
-                col(probe.term_id) == col(SearchToken.term_id), col(probe.token).in_(list(words))
-            )
-        )
-    return statement.order_by(col(SearchToken.rank), col(SearchToken.term_id)).limit(POSTING_LIMIT)
-
-
-def _union(session: Session, statements: Sequence[Any]) -> list[Any]:
-    """The rows of every statement, run as one UNION ALL: one round trip whatever the number
-    of record types (each statement keeps its own ORDER BY and LIMIT; rows come in no order)."""
-    if not statements:
-        return []
-    parts: list[Any] = [select(part.subquery()) for part in statements]
-    return list(session.connection().execute(union_all(*parts)).all())
-
-
-def _candidate_ids(
-    session: Session,
-    query: ParsedQuery,
-    types: Sequence[SearchType],
-    expansions: Expansions,
-    *,
-    relaxed: bool,
-) -> set[int]:
-    expanded = [list(expansions[word]) for word in query.words if expansions[word]]
-    statements: list[Any] = []
-    if relaxed:
-        statements = [_posting_ids(t, words) for t in types for words in expanded]
-        return {row.term_id for row in _union(session, statements)}
-    prefixes = list(dict.fromkeys(prefix for prefix in (query.norm, query.key) if prefix))
-    statements = [_phrase_ids(t, prefix) for t in types for prefix in prefixes]
-    if expanded and len(expanded) == len(query.words):
-        if len(expanded) == 1:
-            statements += [_posting_ids(t, expanded[0]) for t in types]
-        else:
-            # the rarest word of each type drives the posting scan
-            pairs = [(t, words) for t in types for words in expanded]
-            counted = _union(
-                session, [_posting_count(i, t, words) for i, (t, words) in enumerate(pairs)]
-            )
-            counts = dict(counted)
-            for position, record_type in enumerate(types):
-                own = [counts[position * len(expanded) + word] for word in range(len(expanded))]
-                driver = own.index(min(own))
-                others = expanded[:driver] + expanded[driver + 1 :]
-                statements.append(_posting_ids(record_type, expanded[driver], others))
-    return {row.term_id for row in _union(session, statements)}
 
 
 class _Term(NamedTuple):
@@ -643,24 +587,128 @@ class _Term(NamedTuple):
     weight: int
 
 
-def _load_terms(session: Session, ids: set[int]) -> list[_Term]:
-    terms: list[_Term] = []
-    for batch in _batches(sorted(ids)):
-        rows = session.connection().execute(TERMS.select().where(TERMS.c.id.in_(batch))).all()
-        terms.extend(
-            _Term(
-                row.id,
-                SearchType(row.record_type),
-                row.record_id,
-                row.slug,
-                MatchField(row.field),
-                row.text,
-                row.norm,
-                row.weight,
+_TYPES = {record_type.value: record_type for record_type in SearchType}
+_FIELDS = {match_field.value: match_field for match_field in MatchField}
+
+
+_Part = tuple[Any, ...]
+"""One bounded scan for candidate terms, by the names of its parameters:
+("phrase", type, prefix number, bounded above) or ("posting", type, driver word list number,
+numbers of the other word lists). A query's parts make the shape of its statement."""
+
+
+def _phrase_ids(record_type: SearchType, prefix: int, bounded: bool) -> Any:
+    """Terms whose normal form starts with prefix `low{prefix}` (below `high{prefix}` when
+    `bounded`), nearest first: a bounded range scan."""
+    norm = TERMS.c.norm
+    upper = [norm < bindparam(f"high{prefix}")] if bounded else []
+    return (
+        select(TERMS.c.id.label("term_id"))
+        .where(TERMS.c.record_type == record_type.value, norm >= bindparam(f"low{prefix}"), *upper)
+        .order_by(norm, TERMS.c.id)
+        .limit(PHRASE_LIMIT)
+    )
+
+
+def _posting_ids(record_type: SearchType, driver: int, others: Sequence[int] = ()) -> Any:
+    """Terms of `record_type` holding a word of list `w{driver}` and a word of each of the
+    `others` lists, best rank first: the driver's postings in key order, each probed for the
+    other words."""
+    statement: Any = select(TOKENS.c.term_id).where(
+        TOKENS.c.record_type == record_type.value,
+        TOKENS.c.token.in_(bindparam(f"w{driver}", expanding=True)),
+    )
+    for other in others:
+        probe = TOKENS.alias()
+        statement = statement.where(
+            exists().where(
+                probe.c.term_id == TOKENS.c.term_id,
+                probe.c.token.in_(bindparam(f"w{other}", expanding=True)),
             )
-            for row in rows
         )
-    return terms
+    return statement.order_by(TOKENS.c.rank, TOKENS.c.term_id).limit(POSTING_LIMIT)
+
+
+@functools.lru_cache(maxsize=512)
+def _terms_statement(parts: tuple[_Part, ...]) -> Any:
+    """The candidate terms of every part, read in one statement. Built once per shape: a
+    statement of this size costs more to build than SQLite takes to run it."""
+    scans = [
+        _phrase_ids(*part[1:]) if part[0] == "phrase" else _posting_ids(*part[1:]) for part in parts
+    ]
+    found = union_all(*(select(scan.subquery()) for scan in scans))
+    return select(*(TERMS.c[name] for name in _Term._fields)).where(TERMS.c.id.in_(found))
+
+
+@functools.lru_cache(maxsize=128)
+def _posting_counts(types: tuple[SearchType, ...], lists: int) -> Any:
+    """(position, how many terms hold a word of list `w{k}`, counted up to DRIVER_COUNT_CAP)
+    for each type and list, position = type number * lists + k."""
+    counts = []
+    for position, (record_type, words) in enumerate(
+        (record_type, words) for record_type in types for words in range(lists)
+    ):
+        bounded = (
+            select(literal(1))
+            .where(
+                TOKENS.c.record_type == record_type.value,
+                TOKENS.c.token.in_(bindparam(f"w{words}", expanding=True)),
+            )
+            .limit(DRIVER_COUNT_CAP)
+            .subquery()
+        )
+        counts.append(
+            select(literal(position).label("position"), func.count().label("count")).select_from(
+                bounded
+            )
+        )
+    return union_all(*(select(count.subquery()) for count in counts))
+
+
+def _candidate_terms(
+    session: Session,
+    query: ParsedQuery,
+    types: Sequence[SearchType],
+    expansions: Expansions,
+    *,
+    relaxed: bool,
+) -> list[_Term]:
+    """The candidate terms: each scan is bounded by its LIMIT, so they are at most a few
+    hundred per type, whatever the size of the index."""
+    expanded = [list(expansions[word]) for word in query.words if expansions[word]]
+    params: dict[str, Any] = {f"w{number}": words for number, words in enumerate(expanded)}
+    parts: list[_Part] = []
+    if relaxed:
+        parts = [("posting", t, number) for t in types for number in range(len(expanded))]
+    else:
+        prefixes = list(dict.fromkeys(prefix for prefix in (query.norm, query.key) if prefix))
+        for number, prefix in enumerate(prefixes):
+            params[f"low{number}"] = prefix
+            upper = params[f"high{number}"] = successor(prefix)
+            parts += [("phrase", t, number, upper is not None) for t in types]
+        if expanded and len(expanded) == len(query.words):
+            drivers = [0] * len(types)
+            if len(expanded) > 1:
+                # the rarest word of each type drives the posting scan
+                counted = session.connection().execute(
+                    _posting_counts(tuple(types), len(expanded)), params
+                )
+                counts = dict(counted.all())
+                for position in range(len(types)):
+                    own = [counts[position * len(expanded) + k] for k in range(len(expanded))]
+                    drivers[position] = own.index(min(own))
+            lists = range(len(expanded))
+            parts += [
+                ("posting", t, driver, tuple(k for k in lists if k != driver))
+                for t, driver in zip(types, drivers, strict=True)
+            ]
+    if not parts:
+        return []
+    rows = session.connection().execute(_terms_statement(tuple(parts)), params)
+    return [
+        _Term(term_id, _TYPES[record_type], record_id, slug, _FIELDS[field], text, norm, weight)
+        for term_id, record_type, record_id, slug, field, text, norm, weight in rows
+    ]
 
 
 class _Scored(NamedTuple):
@@ -692,7 +740,9 @@ def _score(
     query: ParsedQuery, term: _Term, expansions: Expansions, *, relaxed: bool
 ) -> _Scored | None:
     is_key = term.field in KEY_FIELDS
-    full = term.norm if is_key else normalize(term.text)
+    # a stored normal form shorter than the column's limit is the whole normal form
+    whole = is_key or len(term.norm) < SEARCH_NORM_LENGTH
+    full = term.norm if whole else normalize(term.text)
     term_words = [full[:SEARCH_WORD_LENGTH]] if is_key else words_of(full)
     key_exact = is_key and query.key is not None and full == query.key
     key_prefix = is_key and query.key is not None and full.startswith(query.key)
@@ -767,9 +817,8 @@ def _rank(
     relaxed: bool,
 ) -> list[_Scored]:
     """The best-scoring term of each matching record, best record first."""
-    ids = _candidate_ids(session, query, types, expansions, relaxed=relaxed)
     best: dict[tuple[SearchType, int], _Scored] = {}
-    for term in _load_terms(session, ids):
+    for term in _candidate_terms(session, query, types, expansions, relaxed=relaxed):
         scored = _score(query, term, expansions, relaxed=relaxed)
         record = (term.record_type, term.record_id)
         if scored is not None and (record not in best or scored.key < best[record].key):

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from app.models import (
     EVIDENCE_RANK,
     Condition,
+    ConditionListItem,
     EvidenceLevel,
     Fact,
     Indication,
@@ -167,3 +168,30 @@ def test_outcome_pages_equal_the_models_serialization(
         assert body["items"] == expected, params
         assert len(expected) > 0, params
         assert 'rel="first"' in response.headers["link"]
+
+
+SEARCH_QUERIES: list[dict[str, Any]] = [
+    {"q": "elbow"},
+    {"q": "tennis elbow"},
+    {"q": "M77.10"},
+    {"q": "achilles", "sort": "-name"},
+    {"q": "tendin", "limit": 2, "offset": 1},
+]
+
+
+def test_condition_search_items_equal_the_models_serialization(
+    seeded_client: TestClient, engine: Engine
+) -> None:
+    for params in SEARCH_QUERIES:
+        response = seeded_client.get("/v1/conditions", params=params)
+        assert response.status_code == 200, params
+        items = response.json()["items"]
+        assert items, params
+        with Session(engine) as session:
+            for item in items:
+                condition = get_by_slug(session, Condition, item["slug"], label="condition")
+                expected = ConditionListItem.model_validate(
+                    row_fields(condition, ConditionListItem) | {"match": item["match"]}
+                )
+                assert item == expected.model_dump(mode="json"), params
+                assert list(item) == list(ConditionListItem.model_fields), params

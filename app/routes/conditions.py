@@ -5,18 +5,20 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from app.auth import EditorDep
 from app.db import SessionDep
 from app.errors import problem_responses
 from app.facets import CONDITION_FACETS_DESCRIPTION, ConditionFacet, condition_facets
+from app.json_reads import CONDITIONS, bindparam, record, response_body
 from app.models import (
     Condition,
     ConditionCreate,
     ConditionDetail,
     ConditionListItem,
     ConditionListPage,
+    ConditionPublic,
     ConditionSource,
     ConditionSummary,
     ConditionTherapy,
@@ -27,7 +29,7 @@ from app.models import (
     SearchType,
     Therapy,
 )
-from app.pagination import Page, fetch_page, make_page, order_by
+from app.pagination import Page, PageParams, fetch_page, make_page, order_by, page_response
 from app.params import PageDep, StrictQueryRoute, search_text, slug_filter
 from app.queries import (
     condition_therapies,
@@ -37,7 +39,7 @@ from app.queries import (
     row_fields,
     sources_of,
 )
-from app.search import code_filter, search
+from app.search import Hit, code_filter, search
 from app.writes import (
     CHANGE_ERRORS,
     CONDITION,
@@ -95,7 +97,7 @@ def list_conditions(
     facets: Annotated[
         list[ConditionFacet] | None, Query(description=CONDITION_FACETS_DESCRIPTION)
     ] = None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | Response:
     """List conditions: find them by name, synonym or code, filter them, count them by facet."""
     filters: list[Any] = []
     if code is not None:
@@ -112,46 +114,73 @@ def list_conditions(
                 .where(Therapy.slug == therapy)
             )
         )
-    statement = select(Condition).where(*filters)
-    matching_ids = select(col(Condition.id)).where(*filters)
     if q is None or not q.strip():
+        statement = select(Condition).where(*filters)
         rows, total = fetch_page(
             session, statement, order_by=order_by(Condition, sort or "name"), params=page
         )
         body = make_page(request, rows, total=total, params=page)
+        matching_ids = select(col(Condition.id)).where(*filters)
         body["facets"] = condition_facets(session, matching_ids, facets)
         return body
+    return search_page(session, request, page, q, filters=filters, sort=sort, facets=facets)
 
+
+CONDITION_ITEMS = select(CONDITIONS.c.id, response_body(record(ConditionPublic, CONDITIONS))).where(
+    CONDITIONS.c.id.in_(bindparam("ids", expanding=True))
+)
+"""Conditions by id, each as the JSON of a list item without its `match`."""
+assert list(ConditionListItem.model_fields) == [*ConditionPublic.model_fields, "match"]
+
+
+def search_page(
+    session: Session,
+    request: Request,
+    page: PageParams,
+    q: str,
+    *,
+    filters: list[Any],
+    sort: str | None,
+    facets: list[ConditionFacet] | None,
+) -> Response:
+    """The page of conditions matching `q` (and `filters`), best match first unless sorted.
+    The items are written by the database (app/json_reads.py), each with its `match` added."""
     result = search(session, q, types=[SearchType.condition])
-    kept = set(
-        session.exec(
-            matching_ids.where(col(Condition.id).in_([hit.record_id for hit in result.hits]))
-        ).all()
-    )
-    hits = {hit.record_id: hit for hit in result.hits if hit.record_id in kept}
+    hits = {hit.record_id: hit for hit in result.hits}
+    if filters:
+        kept = set(
+            session.exec(select(col(Condition.id)).where(*filters, col(Condition.id).in_(hits)))
+        )
+        hits = {record_id: hit for record_id, hit in hits.items() if record_id in kept}
     if sort is None:
         window = list(hits)[page.offset : page.offset + page.limit]
-        found = session.exec(select(Condition).where(col(Condition.id).in_(window))).all()
-        by_id = {row.id: row for row in found}
-        rows, total = [by_id[record_id] for record_id in window], len(hits)
     else:
-        rows, total = fetch_page(
-            session,
-            statement.where(col(Condition.id).in_(list(hits))),
-            order_by=order_by(Condition, sort),
-            params=page,
+        ordered = (
+            select(CONDITIONS.c.id)
+            .where(CONDITIONS.c.id.in_(list(hits)))
+            .order_by(*order_by(Condition, sort))
+            .limit(page.limit)
+            .offset(page.offset)
         )
-    items = [
-        ConditionListItem.model_validate(
-            row_fields(row, ConditionListItem)
-            | {"match": SearchMatch(field=hits[row.id].field, text=hits[row.id].text)}
-        )
-        for row in rows
-    ]
-    body = make_page(request, items, total=total, params=page)
-    body["did_you_mean"] = result.did_you_mean
-    body["facets"] = condition_facets(session, list(hits), facets)
-    return body
+        window = list(session.connection().execute(ordered).scalars())
+    rows = session.connection().execute(CONDITION_ITEMS, {"ids": window})
+    found: dict[int, str] = dict(rows.all())
+    items = ",".join(_with_match(found[record_id], hits[record_id]) for record_id in window)
+    counts = condition_facets(session, list(hits), facets) if facets else {}
+    return page_response(
+        request,
+        f"[{items}]",
+        total=len(hits),
+        params=page,
+        did_you_mean=result.did_you_mean,
+        facets={name: [count.model_dump() for count in values] for name, values in counts.items()},
+    )
+
+
+def _with_match(item: str, hit: Hit) -> str:
+    """A list item's JSON with `match`, its last field, added."""
+    match = SearchMatch(field=hit.field, text=hit.text).model_dump_json()
+    return f'{item[:-1]},"match":{match}}}'
 
 
 @router.get("/{slug}", response_model=ConditionDetail, responses=problem_responses(404, 422))
