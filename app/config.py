@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     )
     rate_limit_burst: int = Field(default=60, ge=1, description="Requests a client may burst.")
     db_pool_size: int = Field(default=5, ge=1, le=100)
+    sqlite_mmap_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=0,
+        description="SQLite: bytes of the database file read through a memory map; 0 turns it "
+        "off. The mapped pages are the operating system's file cache, shared by the workers.",
+    )
 
 
 @lru_cache

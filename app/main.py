@@ -98,7 +98,11 @@ def create_app(
     openapi_examples: bool = True,
 ) -> KnowledgeBaseAPI:
     settings = settings or get_settings()
-    engine = engine or make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    engine = engine or make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        sqlite_mmap_bytes=settings.sqlite_mmap_bytes,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
