@@ -65,6 +65,8 @@ class DatasetVersion:
 class Variant:
     body: bytes
     etag: bytes
+    headers: Headers | None = None
+    """Every header of a 200 with this body, built on its first answer (they never change)."""
 
 
 @dataclass
@@ -76,6 +78,8 @@ class Entry:
     record_tag: str = ""
     """The record ETag a detail route set (app/etags.py), appended to each variant's tag."""
     variants: dict[str, Variant] = field(default_factory=dict)
+    size: int = field(init=False, default=0)
+    """Bytes held, counted against the cache's bound."""
 
     def variant(self, encoding: str, *, fast: bool = False) -> Variant:
         """The body in one content-coding, compressed once and kept (`fast` for a body
@@ -88,11 +92,11 @@ class Entry:
             record = f";{self.record_tag}" if self.record_tag else ""
             found = Variant(body, f'"{self.version}-{digest}{suffix}{record}"'.encode())
             self.variants[encoding] = found
+            self.size += len(body)
         return found
 
-    @property
-    def size(self) -> int:
-        return len(self.body) + sum(len(v.body) for v in self.variants.values()) + 256
+    def __post_init__(self) -> None:
+        self.size = len(self.body) + sum(len(v.body) for v in self.variants.values()) + 256
 
 
 def compress(body: bytes, encoding: str, *, fast: bool = False) -> bytes:
@@ -175,11 +179,16 @@ class ResponseCache:
         return len(self._entries)
 
 
-def _header(scope: Scope, name: bytes) -> str:
+ASKED = (b"host", b"origin", b"accept-encoding", b"if-none-match")
+
+
+def _asked(scope: Scope) -> dict[bytes, str]:
+    """The request headers this layer reads (the first of each), in one pass."""
+    found: dict[bytes, str] = {}
     for key, value in scope["headers"]:
-        if key == name:
-            return str(value.decode("latin-1"))
-    return ""
+        if key in ASKED and key not in found:
+            found[key] = value.decode("latin-1")
+    return found
 
 
 def _etag_matches(if_none_match: str, etag: bytes) -> bool:
@@ -221,10 +230,11 @@ class HttpCacheMiddleware:
             await self.app(dict(scope, method="GET"), receive, self._no_store(send, scope))
             return
         version = await self.version.current()
-        origin = _header(scope, b"origin") if self.vary_on_origin else ""
+        asked = _asked(scope)
+        origin = asked.get(b"origin", "") if self.vary_on_origin else ""
         # Bodies hold absolute links, so the host and scheme they were built for are part of
         # the key: one client's Host header can never reach another client's response.
-        host = _header(scope, b"host")
+        host = asked.get(b"host", "")
         key = (scope["scheme"], host, scope["path"], scope["query_string"], origin, version)
         entry = self.cache.get(key)
         kept = True
@@ -234,7 +244,7 @@ class HttpCacheMiddleware:
                 return
             kept = self.cache.put(key, entry)
         before = entry.size
-        await self._answer(scope, send, entry, fast=not kept)
+        await self._answer(scope, send, entry, asked, fast=not kept)
         if entry.size != before:
             self.cache.grew(entry, before)
 
@@ -263,7 +273,8 @@ class HttpCacheMiddleware:
             extra = self._error_headers(status)
             if status < 400 and b"no-store" in app_cache_control:
                 extra.append((b"cache-control", b"no-store"))  # e.g. answers that need a key
-            await self._send(scope, send, status, headers + extra, body)
+            length = (b"content-length", str(len(body)).encode())
+            await self._send(scope, send, status, [*headers, *extra, length], body)
             return None
         # A detail route's record ETag is kept inside this layer's tag (see app/etags.py).
         record_tag = app_headers.get(b"etag", b"").decode("latin-1").strip().strip('"')
@@ -277,9 +288,22 @@ class HttpCacheMiddleware:
             headers.append((b"cache-control", b"no-store"))
         return headers
 
-    async def _answer(self, scope: Scope, send: Send, entry: Entry, *, fast: bool) -> None:
-        encoding = choose_encoding(_header(scope, b"accept-encoding"), len(entry.body))
+    async def _answer(
+        self, scope: Scope, send: Send, entry: Entry, asked: dict[bytes, str], *, fast: bool
+    ) -> None:
+        encoding = choose_encoding(asked.get(b"accept-encoding", ""), len(entry.body))
         variant = entry.variant(encoding, fast=fast)
+        if _etag_matches(asked.get(b"if-none-match", ""), variant.etag):
+            await self._send(scope, send, 304, self._headers(entry, variant, encoding), b"")
+            return
+        if variant.headers is None:
+            variant.headers = [
+                *self._headers(entry, variant, encoding),
+                (b"content-length", str(len(variant.body)).encode()),
+            ]
+        await self._send(scope, send, entry.status, variant.headers, variant.body)
+
+    def _headers(self, entry: Entry, variant: Variant, encoding: str) -> Headers:
         headers = [
             *entry.headers,
             *self.extra_headers,
@@ -289,23 +313,12 @@ class HttpCacheMiddleware:
         ]
         if encoding != "identity":
             headers.append((b"content-encoding", encoding.encode()))
-        if _etag_matches(_header(scope, b"if-none-match"), variant.etag):
-            await self._send(scope, send, 304, headers, b"", length=False)
-            return
-        await self._send(scope, send, entry.status, headers, variant.body)
+        return headers
 
     async def _send(
-        self,
-        scope: Scope,
-        send: Send,
-        status: int,
-        headers: Headers,
-        body: bytes,
-        *,
-        length: bool = True,
+        self, scope: Scope, send: Send, status: int, headers: Headers, body: bytes
     ) -> None:
-        if length:
-            headers = [*headers, (b"content-length", str(len(body)).encode())]
+        """Send a response; `headers` hold its Content-Length, except on a 304."""
         await send({"type": "http.response.start", "status": status, "headers": headers})
         payload = b"" if scope["method"] == "HEAD" or status == 304 else body
         await send({"type": "http.response.body", "body": payload})
