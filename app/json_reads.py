@@ -63,7 +63,15 @@ from app.models import (
     TherapySummary,
 )
 
-__all__ = ["Prepared", "array", "bindparam", "nullable", "response_body", "record"]
+__all__ = [
+    "Prepared",
+    "array",
+    "bindparam",
+    "correlated",
+    "nullable",
+    "record",
+    "response_body",
+]
 
 
 class _JsonObject(FunctionElement[Any]):
@@ -247,6 +255,13 @@ def nullable(key: ColumnElement[Any], value: Any) -> Any:
 def array(item: Any, query: Select[Any], *order_by: Any) -> Any:
     """`item` for each row of `query` (its joins, filters, limit), as a JSON array in order."""
     return _Array(item, query, order_by)
+
+
+def correlated(value: Any, *outer: FromClause) -> Any:
+    """An `array(...)` whose rows refer to `outer`, a table of the enclosing statement (each
+    of whose rows then gets its own array). Explicit, because the rows are a subquery in FROM,
+    where SQLAlchemy does not correlate by itself."""
+    return _Array(value.item, value.query.correlate(*outer), value.order_by)
 
 
 def response_body(value: Any) -> Any:

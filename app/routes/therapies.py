@@ -21,6 +21,7 @@ from app.json_reads import (
     THERAPY_SOURCES,
     Prepared,
     bindparam,
+    correlated,
     json_response,
     record,
     response_body,
@@ -98,31 +99,33 @@ def list_therapies(
     return make_page(request, rows, total=total, params=page)
 
 
-THERAPY_KEY = Prepared(
-    select(THERAPIES.c.id, THERAPIES.c.slug, THERAPIES.c.version).where(
-        THERAPIES.c.slug == bindparam("slug")
-    )
-)
+_THERAPY = THERAPIES.alias("detail_therapy")
+"""The detail's therapy row: an alias, since the lists join `therapies` themselves."""
+_OF_THERAPY = {
+    "indications": json_reads.indications(INDICATIONS.c.therapy_id == _THERAPY.c.id),
+    "injectates": json_reads.injectate_uses(INJECTATE_USES.c.therapy_id == _THERAPY.c.id),
+    "side_effects": json_reads.side_effect_reports(
+        SIDE_EFFECT_REPORTS.c.therapy_id == _THERAPY.c.id
+    ),
+    "facts": json_reads.facts(FACTS.c.therapy_id == _THERAPY.c.id),
+    "outcomes": json_reads.outcomes(OUTCOMES.c.therapy_id == _THERAPY.c.id),
+    "sources": json_reads.therapy_sources(THERAPY_SOURCES.c.therapy_id == _THERAPY.c.id),
+}
 THERAPY_DETAIL = Prepared(
     select(
+        _THERAPY.c.id,
+        _THERAPY.c.slug,
+        _THERAPY.c.version,
         response_body(
             record(
                 TherapyDetail,
-                THERAPIES,
-                indications=json_reads.indications(INDICATIONS.c.therapy_id == bindparam("id")),
-                injectates=json_reads.injectate_uses(
-                    INJECTATE_USES.c.therapy_id == bindparam("id")
-                ),
-                side_effects=json_reads.side_effect_reports(
-                    SIDE_EFFECT_REPORTS.c.therapy_id == bindparam("id")
-                ),
-                facts=json_reads.facts(FACTS.c.therapy_id == bindparam("id")),
-                outcomes=json_reads.outcomes(OUTCOMES.c.therapy_id == bindparam("id")),
-                sources=json_reads.therapy_sources(THERAPY_SOURCES.c.therapy_id == bindparam("id")),
+                _THERAPY,
+                **{name: correlated(items, _THERAPY) for name, items in _OF_THERAPY.items()},
             )
-        )
-    ).where(THERAPIES.c.id == bindparam("id"))
+        ).label("detail"),
+    ).where(_THERAPY.c.slug == bindparam("slug"))
 )
+"""A therapy's key (for its ETag) and its TherapyDetail, in one statement."""
 
 
 @router.get("/{slug}", response_model=TherapyDetail, responses=problem_responses(404, 422))
@@ -133,12 +136,10 @@ async def read_therapy(slug: str, session: SessionDep) -> Response:
 
 def therapy_detail(session: Session, slug: str) -> Response:
     """The therapy's TherapyDetail as the database writes it (app/json_reads.py)."""
-    key = THERAPY_KEY.first(session, slug=slug)
-    if key is None:
+    found = THERAPY_DETAIL.first(session, slug=slug)
+    if found is None:
         raise NotFound(f"No therapy with slug '{slug}'.")
-    detail = THERAPY_DETAIL.first(session, id=key.id)
-    assert detail is not None
-    return json_response(detail[0], headers={"ETag": etag_of(THERAPY, key)})
+    return json_response(found.detail, headers={"ETag": etag_of(THERAPY, found)})
 
 
 def written_therapy(slug: str, session: Session) -> TherapyDetail:
