@@ -13,12 +13,9 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.errors import NotFound
 from app.models import (
-    EVIDENCE_RANK,
     Condition,
     ConditionSource,
     ConditionSummary,
-    ConditionTherapy,
-    EvidenceLevel,
     Fact,
     FactPublic,
     Indication,
@@ -231,78 +228,3 @@ SOURCE_LINKS: dict[str, tuple[type[SQLModel], type[SQLModel], Any]] = {
     "injectates": (Injectate, InjectateSource, InjectateSource.injectate_id),
     "side_effects": (SideEffect, SideEffectSource, SideEffectSource.side_effect_id),
 }
-
-
-def condition_therapies(
-    session: Session,
-    condition: Condition,
-    *,
-    min_evidence: EvidenceLevel | None = None,
-    injectate: str | None = None,
-) -> list[ConditionTherapy]:
-    """For one condition: each therapy used for it, strongest evidence first.
-
-    A therapy is listed when a source names it for the condition (an indication) or reports an
-    outcome for it. Its outcomes are those for the condition and those stated for no condition.
-    """
-    indications = indications_where(session, Indication.condition_id == condition.id)
-    outcomes = outcomes_where(
-        session,
-        (Outcome.condition_id == condition.id) | (Outcome.condition_id.is_(None)),  # type: ignore[union-attr]
-    )
-    therapy_slugs = {item.therapy.slug for item in indications} | {
-        item.therapy.slug for item in outcomes if item.condition is not None
-    }
-    if not therapy_slugs:
-        return []
-    therapies = session.exec(
-        select(Therapy).where(Therapy.slug.in_(therapy_slugs))  # type: ignore[attr-defined]
-    ).all()
-    ids = [therapy.id for therapy in therapies]
-    uses = [
-        use
-        for use in injectate_uses_where(session, InjectateUse.therapy_id.in_(ids))  # type: ignore[attr-defined]
-        if use.condition is None or use.condition.slug == condition.slug
-    ]
-    reports = side_effect_reports_where(session, SideEffectReport.therapy_id.in_(ids))  # type: ignore[attr-defined]
-
-    results = []
-    for therapy in therapies:
-        own_outcomes = sorted(
-            (item for item in outcomes if item.therapy.slug == therapy.slug),
-            key=lambda item: (
-                EVIDENCE_RANK[item.evidence_level],
-                item.condition is None,
-                item.slug,
-            ),
-        )
-        own_uses = [use for use in uses if use.therapy.slug == therapy.slug]
-        if injectate is not None and not any(use.injectate.slug == injectate for use in own_uses):
-            continue
-        # The best evidence *for this condition*: a general claim or review of the therapy is
-        # listed after the condition's own outcomes but does not raise its level here.
-        specific = [item for item in own_outcomes if item.condition is not None]
-        best = specific[0].evidence_level if specific else None
-        if min_evidence is not None and (
-            best is None or EVIDENCE_RANK[best] > EVIDENCE_RANK[min_evidence]
-        ):
-            continue
-        results.append(
-            ConditionTherapy(
-                therapy=_summary(TherapySummary, therapy),
-                best_evidence_level=best,
-                indications=[item for item in indications if item.therapy.slug == therapy.slug],
-                injectates=own_uses,
-                outcomes=own_outcomes,
-                side_effects=[item for item in reports if item.therapy.slug == therapy.slug],
-            )
-        )
-    results.sort(
-        key=lambda item: (
-            EVIDENCE_RANK[item.best_evidence_level]
-            if item.best_evidence_level
-            else len(EVIDENCE_RANK),
-            item.therapy.name,
-        )
-    )
-    return results

@@ -14,6 +14,7 @@ from app.models import (
     EVIDENCE_RANK,
     Condition,
     ConditionListItem,
+    ConditionTherapy,
     EvidenceLevel,
     Fact,
     Indication,
@@ -24,6 +25,7 @@ from app.models import (
     Therapy,
     TherapyDetail,
     TherapySource,
+    TherapySummary,
 )
 from app.queries import (
     facts_where,
@@ -195,3 +197,132 @@ def test_condition_search_items_equal_the_models_serialization(
                 )
                 assert item == expected.model_dump(mode="json"), params
                 assert list(item) == list(ConditionListItem.model_fields), params
+
+
+CONDITION_THERAPY_FILTERS: list[dict[str, Any]] = [
+    {},
+    {"min_evidence": "rct"},
+    {"min_evidence": "practitioner-claim"},
+    {"injectate": "hypertonic-dextrose-local-anaesthetic"},
+    {"injectate": "dextrose-5-in-water", "min_evidence": "expert-opinion"},
+]
+
+
+def test_condition_therapies_equal_the_models_serialization(
+    seeded_client: TestClient, engine: Engine
+) -> None:
+    with Session(engine) as session:
+        conditions = session.exec(select(Condition).order_by(col(Condition.slug))).all()
+        listed = 0
+        for condition in conditions:
+            for params in CONDITION_THERAPY_FILTERS:
+                expected = condition_therapies_from_models(
+                    session,
+                    condition,
+                    min_evidence=EvidenceLevel(params["min_evidence"])
+                    if "min_evidence" in params
+                    else None,
+                    injectate=params.get("injectate"),
+                )
+                response = seeded_client.get(
+                    f"/v1/conditions/{condition.slug}/therapies", params={**params, "limit": 100}
+                )
+                assert response.status_code == 200, (condition.slug, params)
+                body = response.json()
+                assert body["items"] == [item.model_dump(mode="json") for item in expected]
+                assert body["total"] == len(expected)
+                assert body["condition"]["slug"] == condition.slug
+                listed += len(expected)
+    assert listed > 20  # the curated seed exercises the statement, not only empty lists
+
+
+def test_condition_therapies_pages_through_the_same_order(seeded_client: TestClient) -> None:
+    slug = "knee-osteoarthritis"
+    whole = seeded_client.get(f"/v1/conditions/{slug}/therapies", params={"limit": 100}).json()
+    assert whole["total"] >= 2
+    pages = [
+        seeded_client.get(f"/v1/conditions/{slug}/therapies", params={"limit": 1, "offset": offset})
+        for offset in range(whole["total"])
+    ]
+    assert all(page.status_code == 200 for page in pages)
+    assert [item for page in pages for item in page.json()["items"]] == whole["items"]
+    assert 'rel="next"' in pages[0].headers["link"]
+
+
+def test_condition_therapies_of_unknown_condition_is_404_problem(client: TestClient) -> None:
+    response = client.get("/v1/conditions/no-such-condition/therapies")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "no-such-condition" in response.json()["detail"]
+
+
+def condition_therapies_from_models(
+    session: Session,
+    condition: Condition,
+    *,
+    min_evidence: EvidenceLevel | None = None,
+    injectate: str | None = None,
+) -> list[ConditionTherapy]:
+    """For one condition: each therapy used for it, strongest evidence first, as the ORM and
+    pydantic build it (the path the JSON statement replaced; its rules in Python)."""
+    indications = indications_where(session, Indication.condition_id == condition.id)
+    outcomes = outcomes_where(
+        session,
+        (Outcome.condition_id == condition.id) | (Outcome.condition_id.is_(None)),  # type: ignore[union-attr]
+    )
+    therapy_slugs = {item.therapy.slug for item in indications} | {
+        item.therapy.slug for item in outcomes if item.condition is not None
+    }
+    if not therapy_slugs:
+        return []
+    therapies = session.exec(
+        select(Therapy).where(Therapy.slug.in_(therapy_slugs))  # type: ignore[attr-defined]
+    ).all()
+    ids = [therapy.id for therapy in therapies]
+    uses = [
+        use
+        for use in injectate_uses_where(session, InjectateUse.therapy_id.in_(ids))  # type: ignore[attr-defined]
+        if use.condition is None or use.condition.slug == condition.slug
+    ]
+    reports = side_effect_reports_where(session, SideEffectReport.therapy_id.in_(ids))  # type: ignore[attr-defined]
+
+    results = []
+    for therapy in therapies:
+        own_outcomes = sorted(
+            (item for item in outcomes if item.therapy.slug == therapy.slug),
+            key=lambda item: (
+                EVIDENCE_RANK[item.evidence_level],
+                item.condition is None,
+                item.slug,
+            ),
+        )
+        own_uses = [use for use in uses if use.therapy.slug == therapy.slug]
+        if injectate is not None and not any(use.injectate.slug == injectate for use in own_uses):
+            continue
+        # The best evidence *for this condition*: a general claim or review of the therapy is
+        # listed after the condition's own outcomes but does not raise its level here.
+        specific = [item for item in own_outcomes if item.condition is not None]
+        best = specific[0].evidence_level if specific else None
+        if min_evidence is not None and (
+            best is None or EVIDENCE_RANK[best] > EVIDENCE_RANK[min_evidence]
+        ):
+            continue
+        results.append(
+            ConditionTherapy(
+                therapy=TherapySummary.model_validate(therapy, from_attributes=True),
+                best_evidence_level=best,
+                indications=[item for item in indications if item.therapy.slug == therapy.slug],
+                injectates=own_uses,
+                outcomes=own_outcomes,
+                side_effects=[item for item in reports if item.therapy.slug == therapy.slug],
+            )
+        )
+    results.sort(
+        key=lambda item: (
+            EVIDENCE_RANK[item.best_evidence_level]
+            if item.best_evidence_level
+            else len(EVIDENCE_RANK),
+            item.therapy.name,
+        )
+    )
+    return results

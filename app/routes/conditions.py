@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import exists, func, or_, union
 from sqlmodel import Session, col, select
 
+from app import json_reads
 from app.auth import EditorDep
-from app.db import SessionDep
-from app.errors import problem_responses
+from app.db import SessionDep, run_read
+from app.errors import NotFound, problem_responses
 from app.facets import CONDITION_FACETS_DESCRIPTION, ConditionFacet, condition_facets
-from app.json_reads import CONDITIONS, bindparam, record, response_body
+from app.json_reads import (
+    CONDITIONS,
+    INDICATIONS,
+    INJECTATE_USES,
+    INJECTATES,
+    OUTCOMES,
+    SIDE_EFFECT_REPORTS,
+    THERAPIES,
+    Prepared,
+    array,
+    bindparam,
+    correlated,
+    record,
+    response_body,
+)
 from app.models import (
+    EVIDENCE_RANK,
     Condition,
     ConditionCreate,
     ConditionDetail,
@@ -28,11 +47,11 @@ from app.models import (
     SearchMatch,
     SearchType,
     Therapy,
+    TherapySummary,
 )
 from app.pagination import Page, PageParams, fetch_page, make_page, order_by, page_response
 from app.params import PageDep, StrictQueryRoute, search_text, slug_filter
 from app.queries import (
-    condition_therapies,
     get_by_slug,
     indications_where,
     outcomes_where,
@@ -208,7 +227,7 @@ def read_condition(slug: str, session: SessionDep, response: Response) -> Condit
     response_model=ConditionTherapiesPage,
     responses=problem_responses(404, 422),
 )
-def read_condition_therapies(
+async def read_condition_therapies(
     request: Request,
     slug: str,
     session: SessionDep,
@@ -218,16 +237,123 @@ def read_condition_therapies(
         Query(description="Only therapies whose best evidence is at least this strong."),
     ] = None,
     injectate: Annotated[str | None, slug_filter("Only therapies that inject this.")] = None,
-) -> dict[str, Any]:
+) -> Response:
     """For a condition: every therapy with its injectates, outcomes and side effects."""
-    condition = get_by_slug(session, Condition, slug, label="condition")
-    results = condition_therapies(
-        session, condition, min_evidence=min_evidence, injectate=injectate
+    filters: dict[str, Any] = {"injectate": injectate}
+    if min_evidence is not None:
+        filters["max_rank"] = EVIDENCE_RANK[min_evidence]
+    values = {name: value for name, value in filters.items() if value is not None}
+    return await run_read(session, condition_therapies_page, session, request, page, slug, values)
+
+
+CONDITION_KEY = Prepared(
+    select(
+        CONDITIONS.c.id, response_body(record(ConditionSummary, CONDITIONS)).label("summary")
+    ).where(CONDITIONS.c.slug == bindparam("slug"))
+)
+
+
+def condition_therapies_page(
+    session: Session, request: Request, page: PageParams, slug: str, filters: dict[str, Any]
+) -> Response:
+    """The page of the condition's therapies matching `filters` (the bound values of
+    `condition_therapy_statements`), written by the database (app/json_reads.py)."""
+    condition = CONDITION_KEY.first(session, slug=slug)
+    if condition is None:
+        raise NotFound(f"No condition with slug '{slug}'.")
+    items, count = condition_therapy_statements(frozenset(filters))
+    values = {"condition_id": condition.id, **filters}
+    total = count.first(session, **values)
+    found = items.first(session, **values, limit=page.limit, offset=page.offset)
+    assert total is not None and found is not None
+    return page_response(
+        request,
+        found[0],
+        total=total[0],
+        params=page,
+        condition=orjson.Fragment(condition.summary),
     )
-    items = results[page.offset : page.offset + page.limit]
-    body = make_page(request, items, total=len(results), params=page)
-    body["condition"] = ConditionSummary.model_validate(condition, from_attributes=True)
-    return body
+
+
+_THERAPY = THERAPIES.alias("condition_therapy")
+"""A therapy listed for the condition: an alias, since its lists join `therapies` too."""
+
+
+def _strongest_outcome(column: Any) -> Any:
+    """`column` of the therapy's strongest outcome for the condition itself (null if none)."""
+    return (
+        select(column)
+        .where(
+            OUTCOMES.c.therapy_id == _THERAPY.c.id,
+            OUTCOMES.c.condition_id == bindparam("condition_id"),
+        )
+        .order_by(OUTCOMES.c.evidence_rank, OUTCOMES.c.slug)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def condition_therapy_statements(filters: frozenset[str]) -> tuple[Prepared, Prepared]:
+    """For one combination of filters: a page of ConditionTherapy items as JSON, and the count.
+
+    A therapy is listed when a source names it for the condition (an indication) or reports an
+    outcome for it there. Its outcomes are those for the condition, then those stated for no
+    condition; its best evidence level counts only the first, so a general claim or review of
+    the therapy is listed but does not raise its level here. Strongest evidence first.
+    """
+    here: Any = bindparam("condition_id")
+    uses_here = or_(INJECTATE_USES.c.condition_id.is_(None), INJECTATE_USES.c.condition_id == here)
+    outcomes_here = or_(OUTCOMES.c.condition_id == here, OUTCOMES.c.condition_id.is_(None))
+    best_rank = _strongest_outcome(OUTCOMES.c.evidence_rank)
+    therapy_ids = union(
+        select(INDICATIONS.c.therapy_id).where(INDICATIONS.c.condition_id == here),
+        select(OUTCOMES.c.therapy_id).where(OUTCOMES.c.condition_id == here),
+    )
+    query = select(_THERAPY.c.id).where(_THERAPY.c.id.in_(therapy_ids))
+    if "injectate" in filters:
+        query = query.where(
+            exists().where(
+                INJECTATE_USES.c.therapy_id == _THERAPY.c.id,
+                uses_here,
+                INJECTATE_USES.c.injectate_id == INJECTATES.c.id,
+                INJECTATES.c.slug == bindparam("injectate"),
+            )
+        )
+    if "max_rank" in filters:
+        query = query.where(best_rank <= bindparam("max_rank"))
+    of_therapy = {
+        "indications": json_reads.indications(
+            INDICATIONS.c.therapy_id == _THERAPY.c.id, INDICATIONS.c.condition_id == here
+        ),
+        "injectates": json_reads.injectate_uses(
+            INJECTATE_USES.c.therapy_id == _THERAPY.c.id, uses_here
+        ),
+        "outcomes": array(
+            json_reads.outcome_item(),
+            json_reads.outcomes_query().where(
+                OUTCOMES.c.therapy_id == _THERAPY.c.id, outcomes_here
+            ),
+            OUTCOMES.c.evidence_rank,
+            OUTCOMES.c.condition_id.is_(None),
+            OUTCOMES.c.slug,
+        ),
+        "side_effects": json_reads.side_effect_reports(
+            SIDE_EFFECT_REPORTS.c.therapy_id == _THERAPY.c.id
+        ),
+    }
+    item = record(
+        ConditionTherapy,
+        _THERAPY,
+        therapy=record(TherapySummary, _THERAPY),
+        best_evidence_level=_strongest_outcome(OUTCOMES.c.evidence_level),
+        **{name: correlated(items, _THERAPY) for name, items in of_therapy.items()},
+    )
+    order = [func.coalesce(best_rank, len(EVIDENCE_RANK)), _THERAPY.c.name, _THERAPY.c.id]
+    page = query.limit(bindparam("limit")).offset(bindparam("offset"))
+    items = Prepared(select(response_body(array(item, page, *order))))
+    count = Prepared(select(func.count()).select_from(query.subquery()))
+    return items, count
 
 
 # --------------------------------------------------------------------------------------------
