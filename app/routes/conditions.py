@@ -168,7 +168,9 @@ def search_page(
     hits = {hit.record_id: hit for hit in result.hits}
     if filters:
         kept = set(
-            session.exec(select(col(Condition.id)).where(*filters, col(Condition.id).in_(hits)))
+            session.exec(
+                select(col(Condition.id)).where(*filters, col(Condition.id).in_(list(hits)))
+            )
         )
         hits = {record_id: hit for record_id, hit in hits.items() if record_id in kept}
     if sort is None:
