@@ -94,19 +94,24 @@ SessionDep = Annotated[Session, Depends(get_session)]
 Result = TypeVar("Result")
 
 
-async def run_read(
-    session: Session, read: Callable[..., Result], /, *args: Any, **kwargs: Any
-) -> Result:
-    """Run a short read (one or two prepared statements) the cheapest way for the engine.
-    On SQLite such a read is a fraction of a millisecond of work in this process: running it
-    on the event loop costs less than the thread hop and the GIL hand-offs of the threadpool
-    (under load, they more than halved what a core serves). On PostgreSQL a read waits on
-    the network: it runs in the threadpool, so the loop serves others meanwhile. Reads that
-    do milliseconds of Python work (search ranking) stay plain handlers in the threadpool:
-    on the loop they would hold up every other request."""
-    if is_sqlite(session.get_bind()):  # type: ignore[arg-type]
-        return read(*args, **kwargs)
-    return await run_in_threadpool(read, *args, **kwargs)
+async def run_read(request: Request, read: Callable[..., Result], /, *args: Any) -> Result:
+    """Run a short read, `read(connection, *args)`, on a connection of its own: no session and
+    no request-scoped dependency, whose setup and teardown cost more than a prepared statement
+    takes (app/json_reads.py). On SQLite such a read is a fraction of a millisecond of work in
+    this process: running it on the event loop costs less than the thread hop and the GIL
+    hand-offs of the threadpool (under load, they more than halved what a core serves). On
+    PostgreSQL a read waits on the network: it runs in the threadpool, so the loop serves
+    others meanwhile. Reads that do milliseconds of Python work (search ranking) stay plain
+    handlers in the threadpool: on the loop they would hold up every other request."""
+    engine: Engine = request.app.state.engine
+    if is_sqlite(engine):
+        return _read_on(engine, read, args)
+    return await run_in_threadpool(_read_on, engine, read, args)
+
+
+def _read_on(engine: Engine, read: Callable[..., Result], args: tuple[Any, ...]) -> Result:
+    with engine.connect() as connection:
+        return read(connection, *args)
 
 
 def begin_snapshot(session: Session) -> None:

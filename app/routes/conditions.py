@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import exists, func, or_, union
+from sqlalchemy import Connection, exists, func, or_, union
 from sqlmodel import Session, col, select
 
 from app import json_reads
@@ -232,7 +232,6 @@ def read_condition(slug: str, session: SessionDep, response: Response) -> Condit
 async def read_condition_therapies(
     request: Request,
     slug: str,
-    session: SessionDep,
     page: PageDep,
     min_evidence: Annotated[
         EvidenceLevel | None,
@@ -245,7 +244,7 @@ async def read_condition_therapies(
     if min_evidence is not None:
         filters["max_rank"] = EVIDENCE_RANK[min_evidence]
     values = {name: value for name, value in filters.items() if value is not None}
-    return await run_read(session, condition_therapies_page, session, request, page, slug, values)
+    return await run_read(request, condition_therapies_page, request, page, slug, values)
 
 
 CONDITION_KEY = Prepared(
@@ -256,17 +255,17 @@ CONDITION_KEY = Prepared(
 
 
 def condition_therapies_page(
-    session: Session, request: Request, page: PageParams, slug: str, filters: dict[str, Any]
+    connection: Connection, request: Request, page: PageParams, slug: str, filters: dict[str, Any]
 ) -> Response:
     """The page of the condition's therapies matching `filters` (the bound values of
     `condition_therapy_statements`), written by the database (app/json_reads.py)."""
-    condition = CONDITION_KEY.first(session, slug=slug)
+    condition = CONDITION_KEY.first(connection, slug=slug)
     if condition is None:
         raise NotFound(f"No condition with slug '{slug}'.")
     items, count = condition_therapy_statements(frozenset(filters))
     values = {"condition_id": condition.id, **filters}
-    total = count.first(session, **values)
-    found = items.first(session, **values, limit=page.limit, offset=page.offset)
+    total = count.first(connection, **values)
+    found = items.first(connection, **values, limit=page.limit, offset=page.offset)
     assert total is not None and found is not None
     return page_response(
         request,

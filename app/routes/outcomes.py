@@ -6,7 +6,7 @@ import functools
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import Select, func
+from sqlalchemy import Connection, Select, func
 from sqlmodel import Session, select
 
 from app import json_reads
@@ -57,7 +57,6 @@ OutcomeSort = Literal["evidence", "-evidence", "slug", "-slug", "sample_size", "
 @router.get("", response_model=OutcomeListPage, responses=problem_responses(422))
 async def list_outcomes(
     request: Request,
-    session: SessionDep,
     page: PageDep,
     therapy: Annotated[str | None, slug_filter("Only outcomes of this therapy.")] = None,
     condition: Annotated[str | None, slug_filter("Only outcomes for this condition.")] = None,
@@ -84,11 +83,11 @@ async def list_outcomes(
         "max_rank": None if min_evidence is None else EVIDENCE_RANK[min_evidence],
     } | {f"level_{n}": level.value for n, level in enumerate(evidence_level or [])}
     values = {name: value for name, value in filters.items() if value is not None}
-    return await run_read(session, outcomes_page, session, request, page, values, sort, facets)
+    return await run_read(request, outcomes_page, request, page, values, sort, facets)
 
 
 def outcomes_page(
-    session: Session,
+    connection: Connection,
     request: Request,
     page: PageParams,
     filters: dict[str, Any],
@@ -97,10 +96,13 @@ def outcomes_page(
 ) -> Response:
     """The page of outcomes matching `filters` (the bound values of `outcome_statements`)."""
     query, items, count = outcome_statements(frozenset(filters), sort)
-    total = count.first(session, **filters)
-    page_items = items.first(session, **filters, limit=page.limit, offset=page.offset)
+    total = count.first(connection, **filters)
+    page_items = items.first(connection, **filters, limit=page.limit, offset=page.offset)
     assert total is not None and page_items is not None
-    counts = outcome_facets(session, query.params(**filters), facets) if facets else {}
+    counts = {}
+    if facets:
+        with Session(connection) as session:
+            counts = outcome_facets(session, query.params(**filters), facets)
     return page_response(
         request,
         page_items[0],

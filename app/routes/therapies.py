@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy import Connection
 from sqlmodel import Session, select
 
 from app import json_reads
@@ -129,14 +130,14 @@ THERAPY_DETAIL = Prepared(
 
 
 @router.get("/{slug}", response_model=TherapyDetail, responses=problem_responses(404, 422))
-async def read_therapy(slug: str, session: SessionDep) -> Response:
+async def read_therapy(request: Request, slug: str) -> Response:
     """One therapy with its conditions, injectates, side effects, outcomes, facts and sources."""
-    return await run_read(session, therapy_detail, session, slug)
+    return await run_read(request, therapy_detail, slug)
 
 
-def therapy_detail(session: Session, slug: str) -> Response:
+def therapy_detail(connection: Connection | Session, slug: str) -> Response:
     """The therapy's TherapyDetail as the database writes it (app/json_reads.py)."""
-    found = THERAPY_DETAIL.first(session, slug=slug)
+    found = THERAPY_DETAIL.first(connection, slug=slug)
     if found is None:
         raise NotFound(f"No therapy with slug '{slug}'.")
     return json_response(found.detail, headers={"ETag": etag_of(THERAPY, found)})
