@@ -164,10 +164,13 @@ def test_outcome_pages_equal_the_models_serialization(
     for params in OUTCOME_QUERIES:
         with Session(engine) as session:
             expected = outcome_page_from_models(session, params)
+            everything = {**params, "limit": 10_000, "offset": 0}
+            total = len(outcome_page_from_models(session, everything))
         response = seeded_client.get("/v1/outcomes", params=params)
         assert response.status_code == 200, params
         body = response.json()
         assert body["items"] == expected, params
+        assert body["total"] == total, params
         assert len(expected) > 0, params
         assert 'rel="first"' in response.headers["link"]
 

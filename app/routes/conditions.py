@@ -258,19 +258,18 @@ def condition_therapies_page(
     connection: Connection, request: Request, page: PageParams, slug: str, filters: dict[str, Any]
 ) -> Response:
     """The page of the condition's therapies matching `filters` (the bound values of
-    `condition_therapy_statements`), written by the database (app/json_reads.py)."""
+    `condition_therapy_statement`), written by the database (app/json_reads.py)."""
     condition = CONDITION_KEY.first(connection, slug=slug)
     if condition is None:
         raise NotFound(f"No condition with slug '{slug}'.")
-    items, count = condition_therapy_statements(frozenset(filters))
+    statement = condition_therapy_statement(frozenset(filters))
     values = {"condition_id": condition.id, **filters}
-    total = count.first(connection, **values)
-    found = items.first(connection, **values, limit=page.limit, offset=page.offset)
-    assert total is not None and found is not None
+    found = statement.first(connection, **values, limit=page.limit, offset=page.offset)
+    assert found is not None
     return page_response(
         request,
-        found[0],
-        total=total[0],
+        found.items,
+        total=found.total,
         params=page,
         condition=orjson.Fragment(condition.summary),
     )
@@ -295,8 +294,9 @@ def _strongest_outcome(column: Any) -> Any:
 
 
 @functools.lru_cache(maxsize=8)
-def condition_therapy_statements(filters: frozenset[str]) -> tuple[Prepared, Prepared]:
-    """For one combination of filters: a page of ConditionTherapy items as JSON, and the count.
+def condition_therapy_statement(filters: frozenset[str]) -> Prepared:
+    """For one combination of filters: a page of ConditionTherapy items as JSON (`items`), and
+    the count (`total`), in one statement.
 
     A therapy is listed when a source names it for the condition (an indication) or reports an
     outcome for it there. Its outcomes are those for the condition, then those stated for no
@@ -351,10 +351,15 @@ def condition_therapy_statements(filters: frozenset[str]) -> tuple[Prepared, Pre
         **{name: correlated(items, _THERAPY) for name, items in of_therapy.items()},
     )
     order = [func.coalesce(best_rank, len(EVIDENCE_RANK)), _THERAPY.c.name, _THERAPY.c.id]
-    page = query.limit(bindparam("limit")).offset(bindparam("offset"))
-    items = Prepared(select(response_body(array(item, page, *order))))
-    count = Prepared(select(func.count()).select_from(query.subquery()))
-    return items, count
+    # The page's ids first, then JSON for those therapies only (not for every match).
+    page = query.order_by(*order).limit(bindparam("limit")).offset(bindparam("offset")).subquery()
+    rows = select(_THERAPY.c.id).join(page, page.c.id == _THERAPY.c.id)
+    return Prepared(
+        select(
+            response_body(array(item, rows, *order)).label("items"),
+            select(func.count()).select_from(query.subquery()).scalar_subquery().label("total"),
+        )
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -95,37 +95,36 @@ def outcomes_page(
     facets: list[OutcomeFacet] | None,
 ) -> Response:
     """The page of outcomes matching `filters` (the bound values of `outcome_statements`)."""
-    query, items, count = outcome_statements(frozenset(filters), sort)
-    total = count.first(connection, **filters)
-    page_items = items.first(connection, **filters, limit=page.limit, offset=page.offset)
-    assert total is not None and page_items is not None
+    query, statement = outcome_statements(frozenset(filters), sort)
+    found = statement.first(connection, **filters, limit=page.limit, offset=page.offset)
+    assert found is not None
     counts = {}
     if facets:
         with Session(connection) as session:
             counts = outcome_facets(session, query.params(**filters), facets)
     return page_response(
         request,
-        page_items[0],
-        total=total[0],
+        found.items,
+        total=found.total,
         params=page,
         facets={name: [c.model_dump() for c in values] for name, values in counts.items()},
     )
 
 
 @functools.lru_cache(maxsize=256)
-def outcome_statements(
-    filters: frozenset[str], sort: str
-) -> tuple[Select[Any], Prepared, Prepared]:
-    """For one combination of filters and a sort: the matching outcome ids, the page's items
-    as JSON and the count. Values are bound at execution (parameters named as the keys)."""
+def outcome_statements(filters: frozenset[str], sort: str) -> tuple[Select[Any], Prepared]:
+    """For one combination of filters and a sort: the matching outcome ids, and one statement
+    giving the page's items as JSON and the count. Values are bound at execution (parameters
+    named as the keys)."""
     outcomes, therapies, conditions, sources = OUTCOMES, THERAPIES, CONDITIONS, SOURCES
-    query = json_reads.outcomes_query()
-    if "therapy" in filters:
-        query = query.where(therapies.c.slug == bindparam("therapy"))
-    if "condition" in filters:
-        query = query.where(conditions.c.slug == bindparam("condition"))
-    if "source" in filters:
-        query = query.where(sources.c.slug == bindparam("source"))
+    query = select(outcomes.c.id)  # joins only to filter: every outcome has its therapy, source
+    for name, table, key in (
+        ("therapy", therapies, outcomes.c.therapy_id),
+        ("condition", conditions, outcomes.c.condition_id),
+        ("source", sources, outcomes.c.source_id),
+    ):
+        if name in filters:
+            query = query.join(table, key == table.c.id).where(table.c.slug == bindparam(name))
     levels = sorted(name for name in filters if name.startswith("level_"))
     if levels:
         query = query.where(outcomes.c.evidence_level.in_([bindparam(n) for n in levels]))
@@ -137,10 +136,14 @@ def outcome_statements(
         "sample_size": outcomes.c.sample_size,
     }[sort.removeprefix("-")]
     order = [column.desc() if sort.startswith("-") else column.asc(), outcomes.c.slug]
-    page = query.limit(bindparam("limit")).offset(bindparam("offset"))
-    items = Prepared(select(response_body(array(json_reads.outcome_item(), page, *order))))
-    count = Prepared(select(func.count()).select_from(query.subquery()))
-    return query, items, count
+    # The page's ids first, then JSON for those rows only (not for every match).
+    page = query.order_by(*order).limit(bindparam("limit")).offset(bindparam("offset")).subquery()
+    rows = json_reads.outcomes_query().join(page, page.c.id == outcomes.c.id)
+    statement = select(
+        response_body(array(json_reads.outcome_item(), rows, *order)).label("items"),
+        select(func.count()).select_from(query.subquery()).scalar_subquery().label("total"),
+    )
+    return query, Prepared(statement)
 
 
 @router.get("/{slug}", response_model=OutcomeDetail, responses=problem_responses(404, 422))
