@@ -164,6 +164,13 @@ def words_of(norm: str) -> list[str]:
     return list(dict.fromkeys(words))
 
 
+@functools.lru_cache(maxsize=65_536)
+def _term_words(norm: str) -> tuple[str, ...]:
+    """`words_of`, remembered: ranking splits each candidate term's text, and the same terms
+    come up query after query."""
+    return tuple(words_of(norm))
+
+
 def trigrams(word: str) -> list[str]:
     padded = f" {word} "
     return sorted({padded[index : index + 3] for index in range(len(padded) - 2)})
@@ -545,8 +552,7 @@ _NEAR_WORDS = (
 than SQLite takes to run it."""
 
 
-def _expand(session: Session, word: str, *, relaxed: bool) -> dict[str, int]:
-    connection = session.connection()
+def _expand(connection: Connection, word: str, *, relaxed: bool) -> dict[str, int]:
     upper = successor(word)
     prefixed = (
         connection.execute(_WORDS_FROM, {"low": word})
@@ -666,7 +672,7 @@ def _posting_counts(types: tuple[SearchType, ...], lists: int) -> Any:
 
 
 def _candidate_terms(
-    session: Session,
+    connection: Connection,
     query: ParsedQuery,
     types: Sequence[SearchType],
     expansions: Expansions,
@@ -690,9 +696,7 @@ def _candidate_terms(
             drivers = [0] * len(types)
             if len(expanded) > 1:
                 # the rarest word of each type drives the posting scan
-                counted = session.connection().execute(
-                    _posting_counts(tuple(types), len(expanded)), params
-                )
+                counted = connection.execute(_posting_counts(tuple(types), len(expanded)), params)
                 counts = dict(counted.all())
                 for position in range(len(types)):
                     own = [counts[position * len(expanded) + k] for k in range(len(expanded))]
@@ -704,7 +708,7 @@ def _candidate_terms(
             ]
     if not parts:
         return []
-    rows = session.connection().execute(_terms_statement(tuple(parts)), params)
+    rows = connection.execute(_terms_statement(tuple(parts)), params)
     return [
         _Term(term_id, _TYPES[record_type], record_id, slug, _FIELDS[field], text, norm, weight)
         for term_id, record_type, record_id, slug, field, text, norm, weight in rows
@@ -743,7 +747,7 @@ def _score(
     # a stored normal form shorter than the column's limit is the whole normal form
     whole = is_key or len(term.norm) < SEARCH_NORM_LENGTH
     full = term.norm if whole else normalize(term.text)
-    term_words = [full[:SEARCH_WORD_LENGTH]] if is_key else words_of(full)
+    term_words = (full[:SEARCH_WORD_LENGTH],) if is_key else _term_words(full)
     key_exact = is_key and query.key is not None and full == query.key
     key_prefix = is_key and query.key is not None and full.startswith(query.key)
     exact = full == query.norm or key_exact
@@ -809,7 +813,7 @@ class SearchResult:
 
 
 def _rank(
-    session: Session,
+    connection: Connection,
     query: ParsedQuery,
     types: Sequence[SearchType],
     expansions: Expansions,
@@ -818,7 +822,7 @@ def _rank(
 ) -> list[_Scored]:
     """The best-scoring term of each matching record, best record first."""
     best: dict[tuple[SearchType, int], _Scored] = {}
-    for term in _candidate_terms(session, query, types, expansions, relaxed=relaxed):
+    for term in _candidate_terms(connection, query, types, expansions, relaxed=relaxed):
         scored = _score(query, term, expansions, relaxed=relaxed)
         record = (term.record_type, term.record_id)
         if scored is not None and (record not in best or scored.key < best[record].key):
@@ -836,14 +840,14 @@ def _suggestions(ranked: Iterable[_Scored]) -> list[str]:
     return list(texts.values())
 
 
-def search(session: Session, raw: str, *, types: Sequence[SearchType]) -> SearchResult:
+def search(connection: Connection, raw: str, *, types: Sequence[SearchType]) -> SearchResult:
     """Every record of `types` matching `raw`, best first, with suggestions when `raw` matched
     nothing as typed. Work is bounded per type, so `hits` holds at most a few hundred."""
     query = parse_query(raw)
     if not query.norm:
         return SearchResult(query)
-    expansions = {word: _expand(session, word, relaxed=False) for word in query.words}
-    ranked = _rank(session, query, types, expansions, relaxed=False)
+    expansions = {word: _expand(connection, word, relaxed=False) for word in query.words}
+    ranked = _rank(connection, query, types, expansions, relaxed=False)
     hits = [
         Hit(
             scored.term.record_type,
@@ -859,8 +863,8 @@ def search(session: Session, raw: str, *, types: Sequence[SearchType]) -> Search
         return SearchResult(query, hits, _suggestions(ranked), expansions)
     if hits or not query.words:
         return SearchResult(query, hits, [], expansions)
-    relaxed = {word: _expand(session, word, relaxed=True) for word in query.words}
-    nearby = _rank(session, query, types, relaxed, relaxed=True)
+    relaxed = {word: _expand(connection, word, relaxed=True) for word in query.words}
+    nearby = _rank(connection, query, types, relaxed, relaxed=True)
     if nearby:
         most = nearby[0].matched
         nearby = [scored for scored in nearby if scored.matched == most]

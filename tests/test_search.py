@@ -307,8 +307,8 @@ def test_list_conditions_q_orders_code_prefix_hits_by_closeness(
 
 
 def condition_hits(engine: Engine, q: str) -> list[str]:
-    with Session(engine) as session:
-        return [hit.slug for hit in search(session, q, types=[SearchType.condition]).hits]
+    with engine.connect() as connection:
+        return [hit.slug for hit in search(connection, q, types=[SearchType.condition]).hits]
 
 
 def test_sync_document_indexes_renamed_and_drops_removed_records(

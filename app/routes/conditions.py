@@ -142,7 +142,8 @@ def list_conditions(
         matching_ids = select(col(Condition.id)).where(*filters)
         body["facets"] = condition_facets(session, matching_ids, facets)
         return body
-    return search_page(session, request, page, q, filters=filters, sort=sort, facets=facets)
+    with request.app.state.engine.connect() as connection:  # no session: a read of its own
+        return search_page(connection, request, page, q, filters=filters, sort=sort, facets=facets)
 
 
 CONDITION_ITEMS = select(CONDITIONS.c.id, response_body(record(ConditionPublic, CONDITIONS))).where(
@@ -150,10 +151,11 @@ CONDITION_ITEMS = select(CONDITIONS.c.id, response_body(record(ConditionPublic, 
 )
 """Conditions by id, each as the JSON of a list item without its `match`."""
 assert list(ConditionListItem.model_fields) == [*ConditionPublic.model_fields, "match"]
+assert list(SearchMatch.model_fields) == ["field", "text"]  # as `_with_match` writes it
 
 
 def search_page(
-    session: Session,
+    connection: Connection,
     request: Request,
     page: PageParams,
     q: str,
@@ -164,13 +166,13 @@ def search_page(
 ) -> Response:
     """The page of conditions matching `q` (and `filters`), best match first unless sorted.
     The items are written by the database (app/json_reads.py), each with its `match` added."""
-    result = search(session, q, types=[SearchType.condition])
+    result = search(connection, q, types=[SearchType.condition])
     hits = {hit.record_id: hit for hit in result.hits}
     if filters:
         kept = set(
-            session.exec(
+            connection.execute(
                 select(col(Condition.id)).where(*filters, col(Condition.id).in_(list(hits)))
-            )
+            ).scalars()
         )
         hits = {record_id: hit for record_id, hit in hits.items() if record_id in kept}
     if sort is None:
@@ -183,11 +185,14 @@ def search_page(
             .limit(page.limit)
             .offset(page.offset)
         )
-        window = list(session.connection().execute(ordered).scalars())
-    rows = session.connection().execute(CONDITION_ITEMS, {"ids": window})
+        window = list(connection.execute(ordered).scalars())
+    rows = connection.execute(CONDITION_ITEMS, {"ids": window})
     found: dict[int, str] = dict(rows.all())
     items = ",".join(_with_match(found[record_id], hits[record_id]) for record_id in window)
-    counts = condition_facets(session, list(hits), facets) if facets else {}
+    counts = {}
+    if facets:
+        with Session(connection) as session:
+            counts = condition_facets(session, list(hits), facets)
     return page_response(
         request,
         f"[{items}]",
@@ -200,7 +205,7 @@ def search_page(
 
 def _with_match(item: str, hit: Hit) -> str:
     """A list item's JSON with `match`, its last field, added."""
-    match = SearchMatch(field=hit.field, text=hit.text).model_dump_json()
+    match = orjson.dumps({"field": hit.field, "text": hit.text}).decode()
     return f'{item[:-1]},"match":{match}}}'
 
 

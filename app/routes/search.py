@@ -36,7 +36,7 @@ def list_search_hits(
     ] = None,
 ) -> dict[str, Any]:
     """Search every record type at once: best match first, each hit with a marked snippet."""
-    result = search(session, q, types=types or list(SearchType))
+    result = search(session.connection(), q, types=types or list(SearchType))
     window = result.hits[page.offset : page.offset + page.limit]
     titles = record_titles(session, window)
     items = [
