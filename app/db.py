@@ -17,6 +17,7 @@ from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, Table, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, create_engine
 from starlette.concurrency import run_in_threadpool
 
@@ -45,9 +46,15 @@ def _sqlite_pragmas(mmap_bytes: int) -> Callable[[Any, Any], None]:
 def make_engine(database_url: str, *, pool_size: int = 5, sqlite_mmap_bytes: int = 0) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
+        pooling: dict[str, Any] = {}
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+            # No cap on connections (max_overflow=-1): reads run on the event loop (run_read),
+            # and a loop waiting for a free connection would wait for sessions that only the
+            # loop can close, until the pool's 30 s timeout. A SQLite connection is a file
+            # handle; how many are open is bounded by the requests in flight.
+            pooling = {"poolclass": QueuePool, "pool_size": pool_size, "max_overflow": -1}
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **pooling)
         event.listen(engine, "connect", _sqlite_pragmas(sqlite_mmap_bytes))
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)

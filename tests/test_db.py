@@ -1,0 +1,34 @@
+"""app/db.py: the engine's connection policy."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from sqlalchemy import Connection, text
+
+from app.db import make_engine
+
+
+def test_sqlite_gives_a_connection_without_waiting_however_many_are_open(tmp_path: Path) -> None:
+    # Reads run on the event loop (app.db.run_read): a checkout that waited for a free pooled
+    # connection would block the loop, and with it the sessions that would free one.
+    engine = make_engine(f"sqlite:///{tmp_path / 'kb.sqlite3'}", pool_size=2)
+    opened: list[Connection] = []
+
+    def open_many() -> None:
+        for _ in range(40):
+            connection = engine.connect()
+            connection.execute(text("SELECT 1"))
+            opened.append(connection)
+
+    worker = threading.Thread(target=open_many, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    try:
+        assert not worker.is_alive(), f"waited for a free connection after {len(opened)}"
+        assert len(opened) == 40
+    finally:
+        for connection in opened:
+            connection.close()
+        engine.dispose()
