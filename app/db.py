@@ -101,17 +101,19 @@ SessionDep = Annotated[Session, Depends(get_session)]
 Result = TypeVar("Result")
 
 
-async def run_read(request: Request, read: Callable[..., Result], /, *args: Any) -> Result:
+async def run_read(
+    request: Request, read: Callable[..., Result], /, *args: Any, threadpool: bool = False
+) -> Result:
     """Run a short read, `read(connection, *args)`, on a connection of its own: no session and
     no request-scoped dependency, whose setup and teardown cost more than a prepared statement
     takes (app/json_reads.py). On SQLite such a read is a fraction of a millisecond of work in
     this process: running it on the event loop costs less than the thread hop and the GIL
     hand-offs of the threadpool (under load, they more than halved what a core serves). On
     PostgreSQL a read waits on the network: it runs in the threadpool, so the loop serves
-    others meanwhile. Reads that do milliseconds of Python work (search ranking) stay plain
-    handlers in the threadpool: on the loop they would hold up every other request."""
+    others meanwhile. Reads that do milliseconds of Python work (search ranking) say
+    `threadpool=True`: on the loop they would hold up every other request."""
     engine: Engine = request.app.state.engine
-    if is_sqlite(engine):
+    if is_sqlite(engine) and not threadpool:
         return _read_on(engine, read, args)
     return await run_in_threadpool(_read_on, engine, read, args)
 

@@ -79,6 +79,7 @@ __all__ = [
     "ParsedQuery",
     "SearchResult",
     "code_filter",
+    "code_range",
     "compact_key",
     "index_record",
     "normalize",
@@ -486,14 +487,25 @@ def unindex_record(session: Session, record: SQLModel) -> None:
     sync_index(session, changed={}, removed={record_type: [record_id]})
 
 
-def code_filter(code: str) -> ColumnElement[bool]:
-    """Conditions carrying `code` or a code below it: M77.1 matches M77.10, M77.11 ..."""
+def code_range(code: str) -> dict[str, str]:
+    """The bound values of `code_filter` for `code`: `code_low`, and `code_high` unless the
+    range has no upper end."""
     key = compact_key(code)
+    upper = successor(key)
+    return {"code_low": key} if upper is None else {"code_low": key, "code_high": upper}
+
+
+def code_filter(bounded: bool) -> ColumnElement[bool]:
+    """Conditions carrying a code in `code_range(code)`, that is `code` or a code below it:
+    M77.1 matches M77.10, M77.11 ... (`bounded`: the range has an upper end)."""
+    norm = col(SearchTerm.norm)
+    upper = [norm < bindparam("code_high")] if bounded else []
     return col(Condition.id).in_(
         select(SearchTerm.record_id).where(
             SearchTerm.record_type == SearchType.condition,
             SearchTerm.field == MatchField.code,
-            *_prefix_range(col(SearchTerm.norm), key),
+            norm >= bindparam("code_low"),
+            *upper,
         )
     )
 

@@ -27,6 +27,7 @@ from app.models import (
     TherapySource,
     TherapySummary,
 )
+from app.pagination import order_by
 from app.queries import (
     facts_where,
     get_by_slug,
@@ -39,6 +40,7 @@ from app.queries import (
     side_effect_reports_where,
     sources_of,
 )
+from app.search import compact_key
 from tests.factories import seed_document
 
 
@@ -329,3 +331,73 @@ def condition_therapies_from_models(
         )
     )
     return results
+
+
+CONDITION_LIST_QUERIES: list[dict[str, Any]] = [
+    {},
+    {"sort": "-name"},
+    {"sort": "body_region", "limit": 3, "offset": 2},
+    {"body_region": "knee"},
+    {"category": "tendinopathy", "sort": "slug"},
+    {"code": "M7"},
+    {"code": "M77.1", "sort": "-slug"},
+    {"therapy": "prolotherapy", "limit": 4},
+    {"therapy": "perineural-injection-therapy", "body_region": "knee"},
+]
+
+
+def code_of(code: Any) -> str:
+    """A condition's code as the JSON column gives it back (a dict) or as a model."""
+    return str(code["code"] if isinstance(code, dict) else code.code)
+
+
+def condition_list_from_models(session: Session, params: dict[str, Any]) -> tuple[list[Any], int]:
+    """A list page (no `q`) as the ORM and pydantic build it: the items and the total."""
+    statement = select(Condition)
+    for name in ("body_region", "category"):
+        if name in params:
+            statement = statement.where(getattr(Condition, name) == params[name])
+    if "therapy" in params:
+        used_for = (
+            select(Indication.condition_id)
+            .join(Therapy, col(Indication.therapy_id) == col(Therapy.id))
+            .where(Therapy.slug == params["therapy"])
+        )
+        statement = statement.where(col(Condition.id).in_(used_for))
+    if "code" in params:
+        key = compact_key(params["code"])
+        ids = [
+            condition.id
+            for condition in session.exec(select(Condition)).all()
+            if any(compact_key(code_of(code)).startswith(key) for code in condition.codes)
+        ]
+        statement = statement.where(col(Condition.id).in_(ids))
+    total = len(session.exec(statement).all())
+    sort = params.get("sort", "name")
+    rows = session.exec(
+        statement.order_by(*order_by(Condition, sort))
+        .limit(params.get("limit", 20))
+        .offset(params.get("offset", 0))
+    ).all()
+    items = [
+        ConditionListItem.model_validate(row_fields(row, ConditionListItem)).model_dump(mode="json")
+        for row in rows
+    ]
+    return items, total
+
+
+def test_condition_list_pages_equal_the_models_serialization(
+    seeded_client: TestClient, engine: Engine
+) -> None:
+    for params in CONDITION_LIST_QUERIES:
+        with Session(engine) as session:
+            expected, total = condition_list_from_models(session, params)
+        response = seeded_client.get("/v1/conditions", params=params)
+        assert response.status_code == 200, params
+        body = response.json()
+        assert body["items"] == expected, params
+        assert body["total"] == total, params
+        assert len(expected) > 0, params
+        assert all(item["match"] is None for item in body["items"]), params
+        assert body["did_you_mean"] == [] and body["facets"] == {}, params
+        assert 'rel="first"' in response.headers["link"]

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import Connection, exists, func, or_, union
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, Select, exists, func, null, or_, union
+from sqlmodel import Session, select
 
 from app import json_reads
 from app.auth import EditorDep
@@ -46,10 +46,9 @@ from app.models import (
     Outcome,
     SearchMatch,
     SearchType,
-    Therapy,
     TherapySummary,
 )
-from app.pagination import Page, PageParams, fetch_page, make_page, order_by, page_response
+from app.pagination import Page, PageParams, order_by, page_response
 from app.params import PageDep, StrictQueryRoute, search_text, slug_filter
 from app.queries import (
     get_by_slug,
@@ -58,7 +57,7 @@ from app.queries import (
     row_fields,
     sources_of,
 )
-from app.search import Hit, code_filter, search
+from app.search import Hit, code_filter, code_range, search
 from app.writes import (
     CHANGE_ERRORS,
     CONDITION,
@@ -83,9 +82,8 @@ class ConditionTherapiesPage(Page[ConditionTherapy]):
 
 
 @router.get("", response_model=ConditionListPage, responses=problem_responses(422))
-def list_conditions(
+async def list_conditions(
     request: Request,
-    session: SessionDep,
     page: PageDep,
     q: Annotated[
         str | None,
@@ -116,34 +114,87 @@ def list_conditions(
     facets: Annotated[
         list[ConditionFacet] | None, Query(description=CONDITION_FACETS_DESCRIPTION)
     ] = None,
-) -> dict[str, Any] | Response:
+) -> Response:
     """List conditions: find them by name, synonym or code, filter them, count them by facet."""
-    filters: list[Any] = []
+    values = {"body_region": body_region, "category": category, "therapy": therapy}
+    filters: dict[str, Any] = {name: value for name, value in values.items() if value is not None}
     if code is not None:
-        filters.append(code_filter(code))
-    if body_region is not None:
-        filters.append(Condition.body_region == body_region)
-    if category is not None:
-        filters.append(Condition.category == category)
-    if therapy is not None:
-        filters.append(
-            Condition.id.in_(  # type: ignore[union-attr]
-                select(Indication.condition_id)
-                .join(Therapy, Indication.therapy_id == Therapy.id)  # type: ignore[arg-type]
-                .where(Therapy.slug == therapy)
-            )
-        )
+        filters |= code_range(code)
     if q is None or not q.strip():
-        statement = select(Condition).where(*filters)
-        rows, total = fetch_page(
-            session, statement, order_by=order_by(Condition, sort or "name"), params=page
+        return await run_read(
+            request, conditions_page, request, page, filters, sort or "name", facets
         )
-        body = make_page(request, rows, total=total, params=page)
-        matching_ids = select(col(Condition.id)).where(*filters)
-        body["facets"] = condition_facets(session, matching_ids, facets)
-        return body
-    with request.app.state.engine.connect() as connection:  # no session: a read of its own
-        return search_page(connection, request, page, q, filters=filters, sort=sort, facets=facets)
+    return await run_read(
+        request, search_page, request, page, q, filters, sort, facets, threadpool=True
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def condition_ids(filters: frozenset[str]) -> Select[Any]:
+    """The ids of the conditions matching `filters`, the names of the values bound at
+    execution: `body_region`, `category`, `therapy` (a slug) and `code_low`/`code_high`
+    (`app.search.code_range`)."""
+    query = select(CONDITIONS.c.id)
+    if "code_low" in filters:
+        query = query.where(code_filter(bounded="code_high" in filters))
+    for name in ("body_region", "category"):
+        if name in filters:
+            query = query.where(CONDITIONS.c[name] == bindparam(name))
+    if "therapy" in filters:
+        used_for = (
+            select(INDICATIONS.c.condition_id)
+            .join(THERAPIES, INDICATIONS.c.therapy_id == THERAPIES.c.id)
+            .where(THERAPIES.c.slug == bindparam("therapy"))
+        )
+        query = query.where(CONDITIONS.c.id.in_(used_for))
+    return query
+
+
+@functools.lru_cache(maxsize=256)
+def condition_list_statement(filters: frozenset[str], sort: str) -> Prepared:
+    """For one combination of filters and a sort: a page of conditions as JSON (`items`, each
+    with `match` null) and the count (`total`), in one statement."""
+    query = condition_ids(filters)
+    column = CONDITIONS.c[sort.removeprefix("-")]
+    order = [column.desc() if sort.startswith("-") else column.asc(), CONDITIONS.c.id]
+    # The page's ids first, then JSON for those rows only (not for every match).
+    page = query.order_by(*order).limit(bindparam("limit")).offset(bindparam("offset")).subquery()
+    rows = select(CONDITIONS.c.id).join(page, page.c.id == CONDITIONS.c.id)
+    item = record(ConditionListItem, CONDITIONS, match=null())
+    return Prepared(
+        select(
+            response_body(array(item, rows, *order)).label("items"),
+            select(func.count()).select_from(query.subquery()).scalar_subquery().label("total"),
+        )
+    )
+
+
+def conditions_page(
+    connection: Connection,
+    request: Request,
+    page: PageParams,
+    filters: dict[str, Any],
+    sort: str,
+    facets: list[ConditionFacet] | None,
+) -> Response:
+    """The page of conditions matching `filters` (the bound values of `condition_ids`),
+    written by the database (app/json_reads.py)."""
+    statement = condition_list_statement(frozenset(filters), sort)
+    found = statement.first(connection, **filters, limit=page.limit, offset=page.offset)
+    assert found is not None
+    counts = {}
+    if facets:
+        with Session(connection) as session:
+            ids = condition_ids(frozenset(filters)).params(**filters)
+            counts = condition_facets(session, ids, facets)
+    return page_response(
+        request,
+        found.items,
+        total=found.total,
+        params=page,
+        did_you_mean=[],
+        facets={name: [count.model_dump() for count in values] for name, values in counts.items()},
+    )
 
 
 CONDITION_ITEMS = select(CONDITIONS.c.id, response_body(record(ConditionPublic, CONDITIONS))).where(
@@ -159,21 +210,18 @@ def search_page(
     request: Request,
     page: PageParams,
     q: str,
-    *,
-    filters: list[Any],
+    filters: dict[str, Any],
     sort: str | None,
     facets: list[ConditionFacet] | None,
 ) -> Response:
-    """The page of conditions matching `q` (and `filters`), best match first unless sorted.
+    """The page of conditions matching `q` (and `filters`, the bound values of
+    `condition_ids`), best match first unless sorted.
     The items are written by the database (app/json_reads.py), each with its `match` added."""
     result = search(connection, q, types=[SearchType.condition])
     hits = {hit.record_id: hit for hit in result.hits}
     if filters:
-        kept = set(
-            connection.execute(
-                select(col(Condition.id)).where(*filters, col(Condition.id).in_(list(hits)))
-            ).scalars()
-        )
+        matching = condition_ids(frozenset(filters)).where(CONDITIONS.c.id.in_(list(hits)))
+        kept = set(connection.execute(matching, filters).scalars())
         hits = {record_id: hit for record_id, hit in hits.items() if record_id in kept}
     if sort is None:
         window = list(hits)[page.offset : page.offset + page.limit]
