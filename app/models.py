@@ -301,6 +301,7 @@ class ConditionCreate(ConditionBase):
 
 class Condition(ConditionBase, Record, table=True):
     __tablename__ = "conditions"
+    __table_args__ = (Index("ix_conditions_name_id", "name", "id"),)  # the list's default order
     id: int | None = Field(default=None, primary_key=True)
 
 
@@ -357,6 +358,7 @@ class InjectateCreate(InjectateBase):
 
 class Injectate(InjectateBase, Record, table=True):
     __tablename__ = "injectates"
+    __table_args__ = (Index("ix_injectates_name_id", "name", "id"),)  # the list's default order
     id: int | None = Field(default=None, primary_key=True)
 
 
@@ -392,6 +394,7 @@ class SideEffectCreate(SideEffectBase):
 
 class SideEffect(SideEffectBase, Record, table=True):
     __tablename__ = "side_effects"
+    __table_args__ = (Index("ix_side_effects_name_id", "name", "id"),)  # the list's default order
     id: int | None = Field(default=None, primary_key=True)
 
 
@@ -549,6 +552,7 @@ class TherapyWrite(TherapyBase):
 
 class Therapy(TherapyBase, Record, table=True):
     __tablename__ = "therapies"
+    __table_args__ = (Index("ix_therapies_name_id", "name", "id"),)  # the list's default order
     id: int | None = Field(default=None, primary_key=True)
 
 
@@ -634,6 +638,7 @@ class OutcomeCreate(OutcomeBase):
 
 class Outcome(OutcomeBase, Record, table=True):
     __tablename__ = "outcomes"
+    __table_args__ = (Index("ix_outcomes_evidence_rank_slug", "evidence_rank", "slug"),)
     id: int | None = Field(default=None, primary_key=True)
     therapy_id: int = Field(foreign_key="therapies.id", index=True, ondelete="RESTRICT")
     condition_id: int | None = Field(

@@ -5,8 +5,12 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from sqlalchemy import Connection, text
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, Engine, text
+from sqlmodel import SQLModel
 
+import app.models  # noqa: F401  (every table in SQLModel.metadata)
 from app.db import make_engine
 
 
@@ -32,3 +36,10 @@ def test_sqlite_gives_a_connection_without_waiting_however_many_are_open(tmp_pat
         for connection in opened:
             connection.close()
         engine.dispose()
+
+
+def test_migrations_build_the_schema_the_models_describe(engine: Engine) -> None:
+    # A table, column or index added to app/models.py needs its migration, and the reverse.
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert differences == []
