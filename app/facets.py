@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
-from sqlalchemy import distinct, func
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, distinct, func
+from sqlmodel import col, select
 
 from app.models import (
     EVIDENCE_RANK,
@@ -34,16 +34,19 @@ OUTCOME_FACETS_DESCRIPTION = (
     "`body_region` (of the condition); repeat for several."
 )
 
-Facets = dict[str, list[FacetCount]]
+Facets = dict[str, list[dict[str, Any]]]
+"""facet -> its counts (FacetCount), as the response body writes them."""
 Ids = Any
 """A subquery of ids, or a list of them."""
 
 
-def _ordered(facet: str, rows: Sequence[Any]) -> list[FacetCount]:
+def _ordered(facet: str, rows: Sequence[Any]) -> list[dict[str, Any]]:
     counts = [FacetCount(value=str(value), count=count) for value, count in rows if value]
     if facet == "evidence_level":
-        return sorted(counts, key=lambda item: EVIDENCE_RANK[EvidenceLevel(item.value)])
-    return sorted(counts, key=lambda item: (-item.count, item.value))
+        counts.sort(key=lambda item: EVIDENCE_RANK[EvidenceLevel(item.value)])
+    else:
+        counts.sort(key=lambda item: (-item.count, item.value))
+    return [count.model_dump() for count in counts]
 
 
 def _condition_queries(ids: Ids) -> dict[str, Callable[[], Any]]:
@@ -101,19 +104,19 @@ def _outcome_queries(ids: Ids) -> dict[str, Callable[[], Any]]:
 
 
 def _facets(
-    session: Session, queries: dict[str, Callable[[], Any]], names: Sequence[str] | None
+    connection: Connection, queries: dict[str, Callable[[], Any]], names: Sequence[str] | None
 ) -> Facets:
     return {
-        name: _ordered(name, session.exec(queries[name]()).all())
+        name: _ordered(name, connection.execute(queries[name]()).all())
         for name in dict.fromkeys(names or ())
     }
 
 
-def condition_facets(session: Session, ids: Ids, names: Sequence[str] | None) -> Facets:
+def condition_facets(connection: Connection, ids: Ids, names: Sequence[str] | None) -> Facets:
     """The facets asked for, over the conditions with these ids."""
-    return _facets(session, _condition_queries(ids), names)
+    return _facets(connection, _condition_queries(ids), names)
 
 
-def outcome_facets(session: Session, ids: Ids, names: Sequence[str] | None) -> Facets:
+def outcome_facets(connection: Connection, ids: Ids, names: Sequence[str] | None) -> Facets:
     """The facets asked for, over the outcomes with these ids."""
-    return _facets(session, _outcome_queries(ids), names)
+    return _facets(connection, _outcome_queries(ids), names)

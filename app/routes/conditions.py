@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import Connection, Select, exists, func, null, or_, union
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from app import json_reads
 from app.auth import EditorDep
@@ -182,18 +182,14 @@ def conditions_page(
     statement = condition_list_statement(frozenset(filters), sort)
     found = statement.first(connection, **filters, limit=page.limit, offset=page.offset)
     assert found is not None
-    counts = {}
-    if facets:
-        with Session(connection) as session:
-            ids = condition_ids(frozenset(filters)).params(**filters)
-            counts = condition_facets(session, ids, facets)
+    ids: Any = condition_ids(frozenset(filters)).params(**filters) if facets else []
     return page_response(
         request,
         found.items,
         total=found.total,
         params=page,
         did_you_mean=[],
-        facets={name: [count.model_dump() for count in values] for name, values in counts.items()},
+        facets=condition_facets(connection, ids, facets),
     )
 
 
@@ -237,17 +233,13 @@ def search_page(
     rows = connection.execute(CONDITION_ITEMS, {"ids": window})
     found: dict[int, str] = dict(rows.all())
     items = ",".join(_with_match(found[record_id], hits[record_id]) for record_id in window)
-    counts = {}
-    if facets:
-        with Session(connection) as session:
-            counts = condition_facets(session, list(hits), facets)
     return page_response(
         request,
         f"[{items}]",
         total=len(hits),
         params=page,
         did_you_mean=result.did_you_mean,
-        facets={name: [count.model_dump() for count in values] for name, values in counts.items()},
+        facets=condition_facets(connection, list(hits), facets),
     )
 
 

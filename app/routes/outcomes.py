@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import Connection, Select, func
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from app import json_reads
 from app.auth import EditorDep
@@ -98,16 +98,13 @@ def outcomes_page(
     query, statement = outcome_statements(frozenset(filters), sort)
     found = statement.first(connection, **filters, limit=page.limit, offset=page.offset)
     assert found is not None
-    counts = {}
-    if facets:
-        with Session(connection) as session:
-            counts = outcome_facets(session, query.params(**filters), facets)
+    ids: Any = query.params(**filters) if facets else []
     return page_response(
         request,
         found.items,
         total=found.total,
         params=page,
-        facets={name: [c.model_dump() for c in values] for name, values in counts.items()},
+        facets=outcome_facets(connection, ids, facets),
     )
 
 
