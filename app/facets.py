@@ -114,9 +114,9 @@ def _facets(
 
 def condition_facets(connection: Connection, ids: Ids, names: Sequence[str] | None) -> Facets:
     """The facets asked for, over the conditions with these ids."""
-    return _facets(connection, _condition_queries(ids), names)
+    return _facets(connection, _condition_queries(ids), names) if names else {}
 
 
 def outcome_facets(connection: Connection, ids: Ids, names: Sequence[str] | None) -> Facets:
     """The facets asked for, over the outcomes with these ids."""
-    return _facets(connection, _outcome_queries(ids), names)
+    return _facets(connection, _outcome_queries(ids), names) if names else {}
