@@ -193,11 +193,6 @@ def successor(prefix: str) -> str | None:
     return None
 
 
-def _prefix_range(column: Any, prefix: str) -> list[ColumnElement[bool]]:
-    upper = successor(prefix)
-    return [column >= prefix] if upper is None else [column >= prefix, column < upper]
-
-
 # --------------------------------------------------------------------------------------------
 # What is indexed
 # --------------------------------------------------------------------------------------------
