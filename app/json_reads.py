@@ -70,6 +70,7 @@ __all__ = [
     "bindparam",
     "correlated",
     "nullable",
+    "page_of",
     "record",
     "response_body",
 ]
@@ -268,6 +269,21 @@ def correlated(value: Any, *outer: FromClause) -> Any:
 def response_body(value: Any) -> Any:
     """The statement's JSON value as text, the response body as it will be sent."""
     return _AsText(value)
+
+
+def page_of(item: Any, rows: Select[Any], key: Any, matching: Select[Any], *order: Any) -> Any:
+    """One statement for a list page: `item` for each of the page's rows of `rows` (in
+    `order`), as the JSON array `items`, and how many ids `matching` selects, as `total`.
+    `matching` selects the ids (a column named `id`) that `key`, a column of `rows`, is
+    joined to. The page's ids are chosen first (bound `limit` and `offset`), so JSON is built
+    for the page's rows only, not for every match."""
+    page = matching.order_by(*order).limit(bindparam("limit")).offset(bindparam("offset"))
+    ids = page.subquery()
+    total = select(func.count()).select_from(matching.subquery()).scalar_subquery()
+    return select(
+        response_body(array(item, rows.join(ids, ids.c.id == key), *order)).label("items"),
+        total.label("total"),
+    )
 
 
 class Prepared:

@@ -27,6 +27,7 @@ from app.json_reads import (
     array,
     bindparam,
     correlated,
+    page_of,
     record,
     response_body,
 )
@@ -154,19 +155,10 @@ def condition_ids(filters: frozenset[str]) -> Select[Any]:
 def condition_list_statement(filters: frozenset[str], sort: str) -> Prepared:
     """For one combination of filters and a sort: a page of conditions as JSON (`items`, each
     with `match` null) and the count (`total`), in one statement."""
-    query = condition_ids(filters)
-    column = CONDITIONS.c[sort.removeprefix("-")]
-    order = [column.desc() if sort.startswith("-") else column.asc(), CONDITIONS.c.id]
-    # The page's ids first, then JSON for those rows only (not for every match).
-    page = query.order_by(*order).limit(bindparam("limit")).offset(bindparam("offset")).subquery()
-    rows = select(CONDITIONS.c.id).join(page, page.c.id == CONDITIONS.c.id)
     item = record(ConditionListItem, CONDITIONS, match=null())
-    return Prepared(
-        select(
-            response_body(array(item, rows, *order)).label("items"),
-            select(func.count()).select_from(query.subquery()).scalar_subquery().label("total"),
-        )
-    )
+    rows = select(CONDITIONS.c.id)
+    order = order_by(Condition, sort)
+    return Prepared(page_of(item, rows, CONDITIONS.c.id, condition_ids(filters), *order))
 
 
 def conditions_page(
@@ -396,15 +388,7 @@ def condition_therapy_statement(filters: frozenset[str]) -> Prepared:
         **{name: correlated(items, _THERAPY) for name, items in of_therapy.items()},
     )
     order = [func.coalesce(best_rank, len(EVIDENCE_RANK)), _THERAPY.c.name, _THERAPY.c.id]
-    # The page's ids first, then JSON for those therapies only (not for every match).
-    page = query.order_by(*order).limit(bindparam("limit")).offset(bindparam("offset")).subquery()
-    rows = select(_THERAPY.c.id).join(page, page.c.id == _THERAPY.c.id)
-    return Prepared(
-        select(
-            response_body(array(item, rows, *order)).label("items"),
-            select(func.count()).select_from(query.subquery()).scalar_subquery().label("total"),
-        )
-    )
+    return Prepared(page_of(item, select(_THERAPY.c.id), _THERAPY.c.id, query, *order))
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import functools
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import Connection, Select, func
+from sqlalchemy import Connection, Select
 from sqlmodel import select
 
 from app import json_reads
@@ -20,9 +20,8 @@ from app.json_reads import (
     SOURCES,
     THERAPIES,
     Prepared,
-    array,
     bindparam,
-    response_body,
+    page_of,
 )
 from app.models import (
     EVIDENCE_RANK,
@@ -133,14 +132,8 @@ def outcome_statements(filters: frozenset[str], sort: str) -> tuple[Select[Any],
         "sample_size": outcomes.c.sample_size,
     }[sort.removeprefix("-")]
     order = [column.desc() if sort.startswith("-") else column.asc(), outcomes.c.slug]
-    # The page's ids first, then JSON for those rows only (not for every match).
-    page = query.order_by(*order).limit(bindparam("limit")).offset(bindparam("offset")).subquery()
-    rows = json_reads.outcomes_query().join(page, page.c.id == outcomes.c.id)
-    statement = select(
-        response_body(array(json_reads.outcome_item(), rows, *order)).label("items"),
-        select(func.count()).select_from(query.subquery()).scalar_subquery().label("total"),
-    )
-    return query, Prepared(statement)
+    item, rows = json_reads.outcome_item(), json_reads.outcomes_query()
+    return query, Prepared(page_of(item, rows, outcomes.c.id, query, *order))
 
 
 @router.get("/{slug}", response_model=OutcomeDetail, responses=problem_responses(404, 422))
