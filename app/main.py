@@ -22,6 +22,7 @@ from app.http_cache import DatasetVersion, HttpCacheMiddleware
 from app.openapi import install_openapi
 from app.rate_limit import RateLimiter
 from app.request_guard import RequestGuardMiddleware
+from app.route_index import install_route_index
 from app.routes import routers
 
 DESCRIPTION = """
@@ -163,6 +164,7 @@ def create_app(
             ),
             settings.seed_file,
         )
+    install_route_index(app.router)
     return app
 
 
