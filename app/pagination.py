@@ -54,22 +54,20 @@ async def page_params(
     return PageParams(limit=limit, offset=offset, response=response)
 
 
-def page_links(request: Request, *, total: int, limit: int, offset: int) -> PageLinks:
+def page_links(request: Request, *, total: int, limit: int, offset: int) -> dict[str, str | None]:
+    """The page's links (PageLinks' fields): this request's URL with its other parameters kept
+    as they came, then `limit` and each page's `offset`."""
     kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("limit", "offset")]
-    base = public_url(request)
-
-    def at(new_offset: int) -> str:
-        query = urlencode([*kept, ("limit", str(limit)), ("offset", str(new_offset))])
-        return f"{base}?{query}"
-
+    others = f"{urlencode(kept)}&" if kept else ""
+    at = f"{public_url(request)}?{others}limit={limit}&offset="
     last = max(0, (total - 1) // limit * limit)
-    return PageLinks(
-        self=at(offset),
-        first=at(0),
-        last=at(last),
-        next=at(offset + limit) if offset + limit < total else None,
-        prev=at(max(0, offset - limit)) if offset > 0 else None,
-    )
+    return {
+        "self": f"{at}{offset}",
+        "first": f"{at}0",
+        "last": f"{at}{last}",
+        "next": f"{at}{offset + limit}" if offset + limit < total else None,
+        "prev": f"{at}{max(0, offset - limit)}" if offset > 0 else None,
+    }
 
 
 def public_url(request: Request) -> str:
@@ -112,7 +110,7 @@ def page_response(
         "total": total,
         "limit": params.limit,
         "offset": params.offset,
-        "links": links.model_dump(),
+        "links": links,
         **extra,
     }
     return Response(
@@ -120,15 +118,10 @@ def page_response(
     )
 
 
-def link_header(links: PageLinks) -> str:
+def link_header(links: dict[str, str | None]) -> str:
     """RFC 8288 `Link`: the same first/prev/next/last as the body's `links`."""
-    pairs = [
-        ("first", links.first),
-        ("prev", links.prev),
-        ("next", links.next),
-        ("last", links.last),
-    ]
-    return ", ".join(f'<{url}>; rel="{rel}"' for rel, url in pairs if url is not None)
+    rels = ("first", "prev", "next", "last")
+    return ", ".join(f'<{links[rel]}>; rel="{rel}"' for rel in rels if links[rel] is not None)
 
 
 def fetch_page(
