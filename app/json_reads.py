@@ -15,7 +15,6 @@ compare these bodies with the models' own serialization on both engines.
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import types
 import typing
@@ -25,7 +24,6 @@ from fastapi import Response
 from pydantic import BaseModel
 from sqlalchemy import (
     ColumnElement,
-    Connection,
     FromClause,
     Select,
     bindparam,
@@ -38,8 +36,8 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
-from sqlmodel import Session
 
+from app.db import Prepared
 from app.models import (
     Condition,
     ConditionSummary,
@@ -284,41 +282,6 @@ def page_of(item: Any, rows: Select[Any], key: Any, matching: Select[Any], *orde
         response_body(array(item, rows.join(ids, ids.c.id == key), *order)).label("items"),
         total.label("total"),
     )
-
-
-class Prepared:
-    """A statement compiled once per engine and run on the driver's own cursor: for
-    statements whose shape never changes, this skips SQLAlchemy's per-execution work (the
-    compile-cache lookup, the execution context, the result object), which for a statement
-    this size costs more than SQLite takes to run it. Its row is a named tuple of the
-    statement's columns; values come as the driver gives them (text, numbers)."""
-
-    def __init__(self, statement: Select[Any]):
-        self.statement = statement
-        names = [str(column.key) for column in statement.selected_columns]
-        self.row: Any = collections.namedtuple("Row", names, rename=True)  # type: ignore[misc]
-        self._compiled: dict[str, Any] = {}
-
-    def first(self, connection: Connection | Session, **params: Any) -> Any:
-        """The first row (a named tuple), or None."""
-        if isinstance(connection, Session):
-            connection = connection.connection()
-        dialect = connection.dialect
-        compiled = self._compiled.get(dialect.name)
-        if compiled is None:
-            compiled = self._compiled[dialect.name] = self.statement.compile(dialect=dialect)
-        values = {**compiled.params, **params}
-        if compiled.positional:
-            arguments: Any = tuple(values[name] for name in compiled.positiontup or ())
-        else:
-            arguments = values
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(compiled.string, arguments)
-            found = cursor.fetchone()
-        finally:
-            cursor.close()
-        return None if found is None else self.row._make(found)
 
 
 # --------------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Session, SQLModel, col, select
 
-from app.db import bulk_insert
+from app.db import Prepared, bulk_insert
 from app.models import (
     SEARCH_NORM_LENGTH,
     SEARCH_WORD_LENGTH,
@@ -607,7 +607,22 @@ _FIELDS = {match_field.value: match_field for match_field in MatchField}
 _Part = tuple[Any, ...]
 """One bounded scan for candidate terms, by the names of its parameters:
 ("phrase", type, prefix number, bounded above) or ("posting", type, driver word list number,
-numbers of the other word lists). A query's parts make the shape of its statement."""
+numbers of the other word lists). A query's parts, with the length of each word list, make
+the shape of its statement."""
+
+
+def _any_word(column: Any, number: int, sizes: Sequence[int]) -> Any:
+    """`column` is one of the words of list `number`: bound as `w{number}_0`, `w{number}_1` ...
+    (one parameter each, so that a statement's text is fixed by its shape)."""
+    return column.in_([bindparam(f"w{number}_{index}") for index in range(sizes[number])])
+
+
+def _word_params(expanded: Sequence[Sequence[str]]) -> dict[str, str]:
+    return {
+        f"w{number}_{index}": word
+        for number, words in enumerate(expanded)
+        for index, word in enumerate(words)
+    }
 
 
 def _phrase_ids(record_type: SearchType, prefix: int, bounded: bool) -> Any:
@@ -623,49 +638,50 @@ def _phrase_ids(record_type: SearchType, prefix: int, bounded: bool) -> Any:
     )
 
 
-def _posting_ids(record_type: SearchType, driver: int, others: Sequence[int] = ()) -> Any:
-    """Terms of `record_type` holding a word of list `w{driver}` and a word of each of the
+def _posting_ids(
+    sizes: Sequence[int], record_type: SearchType, driver: int, others: Sequence[int] = ()
+) -> Any:
+    """Terms of `record_type` holding a word of list `driver` and a word of each of the
     `others` lists, best rank first: the driver's postings in key order, each probed for the
     other words."""
     statement: Any = select(TOKENS.c.term_id).where(
-        TOKENS.c.record_type == record_type.value,
-        TOKENS.c.token.in_(bindparam(f"w{driver}", expanding=True)),
+        TOKENS.c.record_type == record_type.value, _any_word(TOKENS.c.token, driver, sizes)
     )
     for other in others:
         probe = TOKENS.alias()
         statement = statement.where(
             exists().where(
-                probe.c.term_id == TOKENS.c.term_id,
-                probe.c.token.in_(bindparam(f"w{other}", expanding=True)),
+                probe.c.term_id == TOKENS.c.term_id, _any_word(probe.c.token, other, sizes)
             )
         )
     return statement.order_by(TOKENS.c.rank, TOKENS.c.term_id).limit(POSTING_LIMIT)
 
 
-@functools.lru_cache(maxsize=512)
-def _terms_statement(parts: tuple[_Part, ...]) -> Any:
+@functools.lru_cache(maxsize=1024)
+def _terms_statement(parts: tuple[_Part, ...], sizes: tuple[int, ...]) -> Prepared:
     """The candidate terms of every part, read in one statement. Built once per shape: a
     statement of this size costs more to build than SQLite takes to run it."""
     scans = [
-        _phrase_ids(*part[1:]) if part[0] == "phrase" else _posting_ids(*part[1:]) for part in parts
+        _phrase_ids(*part[1:]) if part[0] == "phrase" else _posting_ids(sizes, *part[1:])
+        for part in parts
     ]
     found = union_all(*(select(scan.subquery()) for scan in scans))
-    return select(*(TERMS.c[name] for name in _Term._fields)).where(TERMS.c.id.in_(found))
+    return Prepared(select(*(TERMS.c[name] for name in _Term._fields)).where(TERMS.c.id.in_(found)))
 
 
-@functools.lru_cache(maxsize=128)
-def _posting_counts(types: tuple[SearchType, ...], lists: int) -> Any:
-    """(position, how many terms hold a word of list `w{k}`, counted up to DRIVER_COUNT_CAP)
+@functools.lru_cache(maxsize=256)
+def _posting_counts(types: tuple[SearchType, ...], sizes: tuple[int, ...]) -> Prepared:
+    """(position, how many terms hold a word of list `k`, counted up to DRIVER_COUNT_CAP)
     for each type and list, position = type number * lists + k."""
     counts = []
     for position, (record_type, words) in enumerate(
-        (record_type, words) for record_type in types for words in range(lists)
+        (record_type, words) for record_type in types for words in range(len(sizes))
     ):
         bounded = (
             select(literal(1))
             .where(
                 TOKENS.c.record_type == record_type.value,
-                TOKENS.c.token.in_(bindparam(f"w{words}", expanding=True)),
+                _any_word(TOKENS.c.token, words, sizes),
             )
             .limit(DRIVER_COUNT_CAP)
             .subquery()
@@ -675,7 +691,7 @@ def _posting_counts(types: tuple[SearchType, ...], lists: int) -> Any:
                 bounded
             )
         )
-    return union_all(*(select(count.subquery()) for count in counts))
+    return Prepared(union_all(*(select(count.subquery()) for count in counts)))
 
 
 def _candidate_terms(
@@ -689,7 +705,8 @@ def _candidate_terms(
     """The candidate terms: each scan is bounded by its LIMIT, so they are at most a few
     hundred per type, whatever the size of the index."""
     expanded = [list(expansions[word]) for word in query.words if expansions[word]]
-    params: dict[str, Any] = {f"w{number}": words for number, words in enumerate(expanded)}
+    sizes = tuple(len(words) for words in expanded)
+    params: dict[str, Any] = _word_params(expanded)
     parts: list[_Part] = []
     if relaxed:
         parts = [("posting", t, number) for t in types for number in range(len(expanded))]
@@ -703,8 +720,7 @@ def _candidate_terms(
             drivers = [0] * len(types)
             if len(expanded) > 1:
                 # the rarest word of each type drives the posting scan
-                counted = connection.execute(_posting_counts(tuple(types), len(expanded)), params)
-                counts = dict(counted.all())
+                counts = dict(_posting_counts(tuple(types), sizes).all(connection, **params))
                 for position in range(len(types)):
                     own = [counts[position * len(expanded) + k] for k in range(len(expanded))]
                     drivers[position] = own.index(min(own))
@@ -715,7 +731,7 @@ def _candidate_terms(
             ]
     if not parts:
         return []
-    rows = connection.execute(_terms_statement(tuple(parts)), params)
+    rows = _terms_statement(tuple(parts), sizes).all(connection, **params)
     return [
         _Term(term_id, _TYPES[record_type], record_id, slug, _FIELDS[field], text, norm, weight)
         for term_id, record_type, record_id, slug, field, text, norm, weight in rows
@@ -795,9 +811,9 @@ def _score(
     return _Scored(key, term, typos, matched)
 
 
-@dataclass(frozen=True)
-class Hit:
-    """A matching record and the term of it that matched best."""
+class Hit(NamedTuple):
+    """A matching record and the term of it that matched best (a named tuple: a search at
+    100k records makes some three hundred of them)."""
 
     record_type: SearchType
     record_id: int
@@ -856,15 +872,8 @@ def search(connection: Connection, raw: str, *, types: Sequence[SearchType]) -> 
     expansions = {word: _expand(connection, word, relaxed=False) for word in query.words}
     ranked = _rank(connection, query, types, expansions, relaxed=False)
     hits = [
-        Hit(
-            scored.term.record_type,
-            scored.term.record_id,
-            scored.term.slug,
-            scored.term.field,
-            scored.term.text,
-            scored.typos,
-        )
-        for scored in ranked
+        Hit(term.record_type, term.record_id, term.slug, term.field, term.text, typos)
+        for _, term, typos, _ in ranked
     ]
     if hits and hits[0].typos:
         return SearchResult(query, hits, _suggestions(ranked), expansions)

@@ -185,10 +185,15 @@ def conditions_page(
     )
 
 
-CONDITION_ITEMS = select(CONDITIONS.c.id, response_body(record(ConditionPublic, CONDITIONS))).where(
-    CONDITIONS.c.id.in_(bindparam("ids", expanding=True))
-)
-"""Conditions by id, each as the JSON of a list item without its `match`."""
+@functools.lru_cache(maxsize=128)
+def condition_items(count: int) -> Prepared:
+    """`count` conditions by id (bound as `id0`, `id1` ...), each as the JSON of a list item
+    without its `match`: one statement text per page length, run on the driver's cursor."""
+    ids: list[Any] = [bindparam(f"id{number}") for number in range(count)]
+    item = response_body(record(ConditionPublic, CONDITIONS))
+    return Prepared(select(CONDITIONS.c.id, item).where(CONDITIONS.c.id.in_(ids)))
+
+
 assert list(ConditionListItem.model_fields) == [*ConditionPublic.model_fields, "match"]
 assert list(SearchMatch.model_fields) == ["field", "text"]  # as `_with_match` writes it
 
@@ -222,8 +227,10 @@ def search_page(
             .offset(page.offset)
         )
         window = list(connection.execute(ordered).scalars())
-    rows = connection.execute(CONDITION_ITEMS, {"ids": window})
-    found: dict[int, str] = dict(rows.all())
+    ids = {f"id{number}": record_id for number, record_id in enumerate(window)}
+    found: dict[int, str] = (
+        dict(condition_items(len(window)).all(connection, **ids)) if window else {}
+    )
     items = ",".join(_with_match(found[record_id], hits[record_id]) for record_id in window)
     return page_response(
         request,
