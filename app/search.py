@@ -166,10 +166,17 @@ def words_of(norm: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=65_536)
-def _term_words(norm: str) -> tuple[str, ...]:
-    """`words_of`, remembered: ranking splits each candidate term's text, and the same terms
-    come up query after query."""
-    return tuple(words_of(norm))
+def _term_words(norm: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """`words_of`, in order and as a set, remembered: ranking splits each candidate term's
+    text, and the same terms come up query after query."""
+    words = tuple(words_of(norm))
+    return words, frozenset(words)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _whole_norm(text: str) -> str:
+    """`normalize`, remembered, for the long texts whose stored normal form was cut short."""
+    return normalize(text)
 
 
 def trigrams(word: str) -> list[str]:
@@ -746,10 +753,13 @@ class _Scored(NamedTuple):
 
 
 def _word_match(
-    word: str, candidates: Sequence[str], fuzzy: Mapping[str, int]
+    word: str, candidates: Sequence[str], present: frozenset[str], fuzzy: Mapping[str, int]
 ) -> tuple[int, bool, str] | None:
-    """The best term word for a query word, as (typos, partial, word): the same word, then a
-    word it is a prefix of ("epicond"), then the fewest typos."""
+    """The best term word for a query word, as (typos, partial, word): the same word (looked
+    up in `present`, the set of `candidates`), then a word it is a prefix of ("epicond"),
+    then the fewest typos."""
+    if word in present:
+        return 0, False, word
     best: tuple[int, bool, str] | None = None
     for candidate in candidates:
         if candidate == word:
@@ -769,8 +779,12 @@ def _score(
     is_key = term.field in KEY_FIELDS
     # a stored normal form shorter than the column's limit is the whole normal form
     whole = is_key or len(term.norm) < SEARCH_NORM_LENGTH
-    full = term.norm if whole else normalize(term.text)
-    term_words = (full[:SEARCH_WORD_LENGTH],) if is_key else _term_words(full)
+    full = term.norm if whole else _whole_norm(term.text)
+    if is_key:
+        term_words: tuple[str, ...] = (full[:SEARCH_WORD_LENGTH],)
+        present = frozenset(term_words)
+    else:
+        term_words, present = _term_words(full)
     key_exact = is_key and query.key is not None and full == query.key
     key_prefix = is_key and query.key is not None and full.startswith(query.key)
     exact = full == query.norm or key_exact
@@ -778,7 +792,7 @@ def _score(
     used: set[str] = set()
     typos = matched = partial = 0
     for word in query.words:
-        found = _word_match(word, term_words, expansions.get(word, {}))
+        found = _word_match(word, term_words, present, expansions.get(word, {}))
         if found is None:
             if prefix or relaxed:
                 continue
