@@ -753,13 +753,11 @@ class _Scored(NamedTuple):
 
 
 def _word_match(
-    word: str, candidates: Sequence[str], present: frozenset[str], fuzzy: Mapping[str, int]
+    word: str, candidates: Sequence[str], fuzzy: Mapping[str, int]
 ) -> tuple[int, bool, str] | None:
-    """The best term word for a query word, as (typos, partial, word): the same word (looked
-    up in `present`, the set of `candidates`), then a word it is a prefix of ("epicond"),
-    then the fewest typos."""
-    if word in present:
-        return 0, False, word
+    """The best term word for a query word, as (typos, partial, word): the same word, then a
+    word it is a prefix of ("epicond"), then the fewest typos. (`_score` looks the same word
+    up in the term's set of words first.)"""
     best: tuple[int, bool, str] | None = None
     for candidate in candidates:
         if candidate == word:
@@ -774,25 +772,33 @@ def _word_match(
 
 
 def _score(
-    query: ParsedQuery, term: _Term, expansions: Expansions, *, relaxed: bool
+    query: ParsedQuery,
+    term: _Term,
+    wanted: Sequence[tuple[str, Mapping[str, int]]],
+    *,
+    relaxed: bool,
 ) -> _Scored | None:
-    is_key = term.field in KEY_FIELDS
+    """How well `term` answers `query` (`wanted`: each query word with its expansions), or
+    None when it does not. Runs for every candidate term: written for speed."""
+    _, record_type, _, slug, match_field, text, norm, weight = term
+    is_key = match_field in KEY_FIELDS
     # a stored normal form shorter than the column's limit is the whole normal form
-    whole = is_key or len(term.norm) < SEARCH_NORM_LENGTH
-    full = term.norm if whole else _whole_norm(term.text)
+    full = norm if is_key or len(norm) < SEARCH_NORM_LENGTH else _whole_norm(text)
     if is_key:
         term_words: tuple[str, ...] = (full[:SEARCH_WORD_LENGTH],)
         present = frozenset(term_words)
+        query_key = query.key
+        key_exact = query_key is not None and full == query_key
+        key_prefix = query_key is not None and full.startswith(query_key)
     else:
         term_words, present = _term_words(full)
-    key_exact = is_key and query.key is not None and full == query.key
-    key_prefix = is_key and query.key is not None and full.startswith(query.key)
-    exact = full == query.norm or key_exact
-    prefix = full.startswith(query.norm) or key_prefix
-    used: set[str] = set()
+        key_exact = key_prefix = False
+    exact = key_exact or full == query.norm
+    prefix = key_prefix or full.startswith(query.norm)
     typos = matched = partial = 0
-    for word in query.words:
-        found = _word_match(word, term_words, present, expansions.get(word, {}))
+    used: set[str] = set()
+    for word, fuzzy in wanted:
+        found = (0, False, word) if word in present else _word_match(word, term_words, fuzzy)
         if found is None:
             if prefix or relaxed:
                 continue
@@ -801,10 +807,11 @@ def _score(
         partial += found[1]
         matched += 1
         used.add(found[2])
+    unmatched = len(term_words) - len(used)
     if key_prefix:
-        matched, used = len(query.words), set(term_words)
+        matched, unmatched = len(wanted), len(term_words) - len(present)
     elif prefix:
-        matched = len(query.words)
+        matched = len(wanted)
     if matched == 0 and not prefix:
         return None
     similarity = fuzz.ratio(query.key if key_prefix and query.key else query.norm, full)
@@ -813,14 +820,14 @@ def _score(
         -matched,
         typos,
         partial,
-        len(term_words) - len(used),
+        unmatched,
         not prefix,
-        -term.weight,
+        -weight,
         -similarity,
-        TYPE_ORDER[term.record_type],
-        term.slug,
-        FIELD_ORDER[term.field],
-        term.text,
+        TYPE_ORDER[record_type],
+        slug,
+        FIELD_ORDER[match_field],
+        text,
     )
     return _Scored(key, term, typos, matched)
 
@@ -858,13 +865,20 @@ def _rank(
     relaxed: bool,
 ) -> list[_Scored]:
     """The best-scoring term of each matching record, best record first."""
+    wanted = [(word, expansions.get(word, {})) for word in query.words]
     best: dict[tuple[SearchType, int], _Scored] = {}
     for term in _candidate_terms(connection, query, types, expansions, relaxed=relaxed):
-        scored = _score(query, term, expansions, relaxed=relaxed)
-        record = (term.record_type, term.record_id)
-        if scored is not None and (record not in best or scored.key < best[record].key):
-            best[record] = scored
-    return sorted(best.values(), key=lambda scored: scored.key)
+        scored = _score(query, term, wanted, relaxed=relaxed)
+        if scored is not None:
+            record = (term.record_type, term.record_id)
+            kept = best.get(record)
+            if kept is None or scored.key < kept.key:
+                best[record] = scored
+    return sorted(best.values(), key=_by_key)
+
+
+def _by_key(scored: _Scored) -> tuple[Any, ...]:
+    return scored.key
 
 
 def _suggestions(ranked: Iterable[_Scored]) -> list[str]:
