@@ -538,58 +538,60 @@ Expansions = dict[str, dict[str, int]]
 """query word -> {indexed word: typos}"""
 
 
-_PREFIXED_WORDS = (
+_PREFIXED_WORDS = Prepared(
     select(WORDS.c.word)
     .where(WORDS.c.word >= bindparam("low"), WORDS.c.word < bindparam("high"))
     .order_by(WORDS.c.word)
     .limit(EXPANSION_LIMIT)
 )
-_WORDS_FROM = (
+_WORDS_FROM = Prepared(
     select(WORDS.c.word)
     .where(WORDS.c.word >= bindparam("low"))
     .order_by(WORDS.c.word)
     .limit(EXPANSION_LIMIT)
 )
 _SHARED = func.count()
-_NEAR_WORDS = (
-    select(TRIGRAMS.c.word)
-    .where(
-        TRIGRAMS.c.trigram.in_(bindparam("grams", expanding=True)),
-        TRIGRAMS.c.length.between(bindparam("shortest"), bindparam("longest")),
+
+
+@functools.lru_cache(maxsize=64)
+def _near_words(grams: int) -> Prepared:
+    """Indexed words sharing at least `shared` of a word's `grams` trigrams (bound `g0` ...),
+    of a length from `shortest` to `longest`, most shared first."""
+    return Prepared(
+        select(TRIGRAMS.c.word)
+        .where(
+            TRIGRAMS.c.trigram.in_([bindparam(f"g{number}") for number in range(grams)]),
+            TRIGRAMS.c.length.between(bindparam("shortest"), bindparam("longest")),
+        )
+        .group_by(TRIGRAMS.c.word)
+        .having(_SHARED >= bindparam("shared"))
+        .order_by(_SHARED.desc(), TRIGRAMS.c.word)
+        .limit(FUZZY_LIMIT)
     )
-    .group_by(TRIGRAMS.c.word)
-    .having(_SHARED >= bindparam("shared"))
-    .order_by(_SHARED.desc(), TRIGRAMS.c.word)
-    .limit(FUZZY_LIMIT)
-)
-"""Built once: the expansion runs for every query word, and building a statement costs more
-than SQLite takes to run it."""
 
 
 def _expand(connection: Connection, word: str, *, relaxed: bool) -> dict[str, int]:
     upper = successor(word)
     prefixed = (
-        connection.execute(_WORDS_FROM, {"low": word})
+        _WORDS_FROM.all(connection, low=word)
         if upper is None
-        else connection.execute(_PREFIXED_WORDS, {"low": word, "high": upper})
+        else _PREFIXED_WORDS.all(connection, low=word, high=upper)
     )
-    found = dict.fromkeys(prefixed.scalars().all(), 0)
+    found = {prefix: 0 for (prefix,) in prefixed}
     if found:
         return found
     allowed = max_typos(word) + (1 if relaxed else 0)
     if allowed == 0 or len(word) < 3:
         return found
     grams = trigrams(word)
-    near = connection.execute(
-        _NEAR_WORDS,
-        {
-            "grams": grams,
-            "shortest": len(word) - allowed,
-            "longest": len(word) + allowed,
-            "shared": max(1, len(grams) - 3 * allowed),
-        },
+    near = _near_words(len(grams)).all(
+        connection,
+        **{f"g{number}": gram for number, gram in enumerate(grams)},
+        shortest=len(word) - allowed,
+        longest=len(word) + allowed,
+        shared=max(1, len(grams) - 3 * allowed),
     )
-    for candidate in near.scalars().all():
+    for (candidate,) in near:
         distance = OSA.distance(word, candidate, score_cutoff=allowed)
         if distance <= allowed:
             found[candidate] = distance
