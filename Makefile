@@ -79,7 +79,7 @@ test-postgres: TEST_DATABASE_URL = $(POSTGRES_TEST_URL)
 test-postgres: $(INSTALLED) $(CHROMIUM)
 	$(PYTEST)
 
-pytest: $(INSTALLED) $(CHROMIUM) $(CHROMIUM)
+pytest: $(INSTALLED) $(CHROMIUM)
 	$(PYTEST)
 
 lint: $(INSTALLED)
