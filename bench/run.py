@@ -45,11 +45,24 @@ DATASETTE = Path(
 CONNECTIONS = 16
 
 
+WRK_TIMEOUT_S = 2  # wrk's default, named: a slower response counts, its latency does not
+
+
 @dataclass
 class Result:
     rps: float
     p50_ms: float
     p99_ms: float
+    requests: int = 0  # responses received (in the median run: the one with the median req/s)
+    timeouts: int = 0  # of those, slower than WRK_TIMEOUT_S: left out of p50 and p99 by wrk
+
+    def latency(self, percentile: int) -> str:
+        """p50 or p99 as a table cell: a figure, or what is known when wrk could not tell."""
+        if self.requests == 0:
+            return "none finished"
+        if self.timeouts > self.requests * (100 - percentile) / 100:
+            return f"> {WRK_TIMEOUT_S * 1000:,}"  # the percentile lies among the timed-out ones
+        return f"{self.p50_ms if percentile == 50 else self.p99_ms:.2f}"
 
 
 @dataclass
@@ -134,6 +147,7 @@ def run_wrk(base: str, paths: list[str], seconds: int) -> Result:
             "-t1",
             f"-c{CONNECTIONS}",
             f"-d{seconds}s",
+            f"--timeout={WRK_TIMEOUT_S}s",
             "--latency",
             "-s",
             str(script),
@@ -150,17 +164,31 @@ def run_wrk(base: str, paths: list[str], seconds: int) -> Result:
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     if non_2xx:
         raise RuntimeError(f"{non_2xx.group(1)} error responses from {base}{paths[0]}")
-    return Result(rps, latency["50"], latency["99"])
+    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    timeouts = re.search(r"Socket errors:.*timeout (\d+)", output)
+    return Result(
+        rps, latency["50"], latency["99"], requests, int(timeouts.group(1)) if timeouts else 0
+    )
 
 
 def measure(base: str, paths: list[str], runs: int, seconds: int) -> Result:
     run_wrk(base, paths, max(2, seconds // 2))  # warm-up
     results = [run_wrk(base, paths, seconds) for _ in range(runs)]
+    middle = sorted(results, key=lambda r: r.rps)[len(results) // 2]
     return Result(
         statistics.median(r.rps for r in results),
         statistics.median(r.p50_ms for r in results),
         statistics.median(r.p99_ms for r in results),
+        middle.requests,
+        middle.timeouts,
     )
+
+
+def ratio(numerator: float, denominator: float, digits: int) -> str:
+    """numerator / denominator as a table cell; a zero denominator says so instead."""
+    if denominator == 0:
+        return "n/a (no request finished)"
+    return f"{numerator / denominator:,.{digits}f}x"
 
 
 def _summary(alias: str, kind: str) -> str:
@@ -369,7 +397,12 @@ def seed(size: int) -> tuple[Path, dict[str, Any], float]:
 def show(scenario: str, server: str, result: Result) -> None:
     print(
         f"  {scenario:32} {server:9} {result.rps:9.0f} req/s "
-        f"p50 {result.p50_ms:6.2f} ms p99 {result.p99_ms:6.2f} ms",
+        f"p50 {result.latency(50):>6} ms p99 {result.latency(99):>6} ms"
+        + (
+            f" ({result.timeouts} of {result.requests} over {WRK_TIMEOUT_S} s)"
+            if result.timeouts
+            else ""
+        ),
         flush=True,
     )
 
@@ -449,19 +482,20 @@ def report(all_sizes: list[dict[str, Any]]) -> str:
             for server in ("bare", "cached", "uncached", "datasette"):
                 if server in by_server:
                     r = by_server[server]
-                    figures = f"{r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f}"
+                    figures = f"{r.rps:,.0f} | {r.latency(50)} | {r.latency(99)}"
                     lines.append(f"| {scenario} | {server} | {figures} |")
         lines.append("\n| ratio | value |\n|---|---:|")
         for scenario, by_server in entry["results"].items():
-            if "bare" in by_server and "cached" in by_server:
-                ratio = by_server["cached"].rps / by_server["bare"].rps
-                lines.append(f"| {scenario}: cached / bare | {ratio:.2f}x |")
-            if "datasette" in by_server and "cached" in by_server:
-                ratio = by_server["cached"].rps / by_server["datasette"].rps
-                lines.append(f"| {scenario}: cached / Datasette | {ratio:.1f}x |")
-            if "datasette" in by_server and "uncached" in by_server:
-                ratio = by_server["uncached"].rps / by_server["datasette"].rps
-                lines.append(f"| {scenario}: uncached / Datasette | {ratio:.1f}x |")
+            rps = {server: result.rps for server, result in by_server.items()}
+            if "bare" in rps and "cached" in rps:
+                value = ratio(rps["cached"], rps["bare"], 2)
+                lines.append(f"| {scenario}: cached / bare | {value} |")
+            if "datasette" in rps and "cached" in rps:
+                value = ratio(rps["cached"], rps["datasette"], 1)
+                lines.append(f"| {scenario}: cached / Datasette | {value} |")
+            if "datasette" in rps and "uncached" in rps:
+                value = ratio(rps["uncached"], rps["datasette"], 1)
+                lines.append(f"| {scenario}: uncached / Datasette | {value} |")
         peak = ", ".join(f"{k} {v[0]:.0f} MiB" for k, v in entry["rss_mib"].items())
         anon = ", ".join(f"{k} {v[1]:.0f} MiB" for k, v in entry["rss_mib"].items())
         lines.append(
@@ -476,11 +510,12 @@ def report(all_sizes: list[dict[str, Any]]) -> str:
         lines.append("|---|---:|")
         for scenario in large["results"]:
             if scenario.startswith("distinct") and "uncached" in small["results"].get(scenario, {}):
-                ratio = (
-                    large["results"][scenario]["uncached"].p50_ms
-                    / small["results"][scenario]["uncached"].p50_ms
+                value = ratio(
+                    large["results"][scenario]["uncached"].p50_ms,
+                    small["results"][scenario]["uncached"].p50_ms,
+                    2,
                 )
-                lines.append(f"| {scenario} | {ratio:.2f}x |")
+                lines.append(f"| {scenario} | {value} |")
     return "\n".join(lines)
 
 
