@@ -360,9 +360,11 @@ class _Syncer:
         """Slugs of the records added or changed, per type: what the search index re-reads."""
 
     def insert(self, table: type[SQLModel], rows: list[dict[str, Any]]) -> None:
-        """Add new rows in one executemany (fast for large seeds), in document order."""
+        """Add new rows in one executemany (fast for large seeds), in document order: a Core
+        insert on the table (the same column types and defaults as the ORM's bulk insert, without
+        its per-row bookkeeping; nothing here is in the session's identity map)."""
         if rows:
-            self.session.execute(insert(table), rows)
+            self.session.connection().execute(insert(table.__table__), rows)  # type: ignore[attr-defined]
 
     def note(self, action: Literal["add", "change", "remove"], kind: str, key: str) -> None:
         self.changes.append(Change(action, kind, key))
