@@ -184,6 +184,13 @@ def measure(base: str, paths: list[str], runs: int, seconds: int) -> Result:
     )
 
 
+RATIOS = [  # (server, peer, the peer's name in the table, decimals)
+    ("cached", "bare", "bare", 2),
+    ("cached", "datasette", "Datasette", 1),
+    ("uncached", "datasette", "Datasette", 1),
+]
+
+
 def ratio(numerator: float, denominator: float, digits: int) -> str:
     """numerator / denominator as a table cell; a zero denominator says so instead."""
     if denominator == 0:
@@ -487,15 +494,10 @@ def report(all_sizes: list[dict[str, Any]]) -> str:
         lines.append("\n| ratio | value |\n|---|---:|")
         for scenario, by_server in entry["results"].items():
             rps = {server: result.rps for server, result in by_server.items()}
-            if "bare" in rps and "cached" in rps:
-                value = ratio(rps["cached"], rps["bare"], 2)
-                lines.append(f"| {scenario}: cached / bare | {value} |")
-            if "datasette" in rps and "cached" in rps:
-                value = ratio(rps["cached"], rps["datasette"], 1)
-                lines.append(f"| {scenario}: cached / Datasette | {value} |")
-            if "datasette" in rps and "uncached" in rps:
-                value = ratio(rps["uncached"], rps["datasette"], 1)
-                lines.append(f"| {scenario}: uncached / Datasette | {value} |")
+            for server, peer, label, digits in RATIOS:
+                if server in rps and peer in rps:
+                    value = ratio(rps[server], rps[peer], digits)
+                    lines.append(f"| {scenario}: {server} / {label} | {value} |")
         peak = ", ".join(f"{k} {v[0]:.0f} MiB" for k, v in entry["rss_mib"].items())
         anon = ", ".join(f"{k} {v[1]:.0f} MiB" for k, v in entry["rss_mib"].items())
         lines.append(
