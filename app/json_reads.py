@@ -80,7 +80,21 @@ class _JsonObject(FunctionElement[Any]):
 
 @compiles(_JsonObject, "sqlite")
 def _object_sqlite(element: _JsonObject, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"json_object({compiler.process(element.clauses, **kw)})"
+    pairs = list(element.clauses)
+    keys, values = pairs[::2], pairs[1::2]
+    if not any(isinstance(value, _Array) for value in values):
+        return f"json_object({compiler.process(element.clauses, **kw)})"
+    # An array is a subquery's text, which json_object would take for a string: embedding it
+    # as JSON means json() parsing it all again (for a therapy's detail, a quarter of the
+    # statement's time). So the object is written as text: each key, then each value as
+    # json_quote writes it (as json_object would; JSON values unchanged), arrays as they are.
+    pieces = []
+    for n, (key, value) in enumerate(zip(keys, values, strict=True)):
+        name = key.name.strip("'")
+        pieces.append(f"""'{"," if n else "{"}"{name}":'""")
+        text = compiler.process(value, **kw)
+        pieces.append(text if isinstance(value, _Array) else f"json_quote({text})")
+    return "(" + " || ".join([*pieces, "'}'"]) + ")"
 
 
 @compiles(_JsonObject, "postgresql")
@@ -96,13 +110,11 @@ class _Timestamp(FunctionElement[Any]):
 
 @compiles(_Timestamp, "sqlite")
 def _timestamp_sqlite(element: _Timestamp, compiler: SQLCompiler, **kw: Any) -> str:
-    # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC (app/models.py UTCDateTime).
+    # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC (app/models.py UTCDateTime): its one
+    # space becomes the T, and a zero fraction goes (the only '.'). Two replace() calls cost
+    # less than the six substr() of a CASE, which a page of outcomes repeats fifty times.
     x = compiler.process(element.clauses, **kw)
-    return (
-        f"(CASE WHEN substr({x}, 20) IN ('', '.000000') "
-        f"THEN substr({x}, 1, 10) || 'T' || substr({x}, 12, 8) || 'Z' "
-        f"ELSE substr({x}, 1, 10) || 'T' || substr({x}, 12, 15) || 'Z' END)"
-    )
+    return f"(replace(replace({x}, ' ', 'T'), '.000000', '') || 'Z')"
 
 
 @compiles(_Timestamp, "postgresql")
@@ -177,8 +189,9 @@ class _Array(FunctionElement[Any]):
 def _array_sqlite(element: _Array, compiler: SQLCompiler, **kw: Any) -> str:
     # SQLite before 3.44 has no ORDER BY inside an aggregate; it aggregates an ordered
     # subquery in its order (it never flattens an ORDER BY subquery into an aggregate). The
-    # items arrive as JSON text: joined with commas they are the array's text, parsed once
-    # by json() (json_group_array would parse and write each item again).
+    # items arrive as JSON text: joined with commas they are the array's text, never parsed
+    # (json_group_array would parse and write each item again). An object holding arrays
+    # is written as text too (_object_sqlite).
     rows = (
         element.query.with_only_columns(element.item.label("item"), maintain_column_froms=True)
         .order_by(*element.order_by)
@@ -189,7 +202,7 @@ def _array_sqlite(element: _Array, compiler: SQLCompiler, **kw: Any) -> str:
         .op("||")(func.coalesce(func.group_concat(rows.c.item, literal_column("','")), ""))
         .op("||")(literal_column("']'"))
     ).select_from(rows)
-    return f"json({compiler.process(aggregate.scalar_subquery(), **kw)})"
+    return compiler.process(aggregate.scalar_subquery(), **kw)
 
 
 @compiles(_Array, "postgresql")

@@ -116,6 +116,37 @@ def test_therapy_detail_writes_timestamps_booleans_and_missing_links_as_pydantic
     assert all(fact["verified"] is True for fact in body["facts"])
 
 
+AWKWARD_TEXT = 'quote " backslash \\ brace } bracket ] tab \t newline \n \x01 é 痛 😀'
+
+
+def test_therapy_detail_escapes_text_and_keeps_the_models_field_order(
+    make_client: Callable[[], TestClient], load: Callable[[dict[str, Any]], None], engine: Engine
+) -> None:
+    # On SQLite the detail object is assembled as text around its arrays (app/json_reads.py
+    # _object_sqlite): keys in the model's order, every value escaped as JSON requires.
+    # (Not byte for byte pydantic's: a JSON column keeps the escapes it was stored with.)
+    load(seed_document())
+    with Session(engine) as session:
+        therapy = session.exec(select(Therapy).order_by(Therapy.slug)).first()
+        assert therapy is not None
+        slug = therapy.slug
+        session.execute(
+            update(Therapy)
+            .where(Therapy.id == therapy.id)  # type: ignore[arg-type]
+            .values(notes=AWKWARD_TEXT, aliases=[AWKWARD_TEXT])
+        )
+        session.execute(update(Fact).values(statement=AWKWARD_TEXT))
+        session.commit()
+        expected = therapy_detail_from_models(session, slug)
+    response = make_client().get(f"/v1/therapies/{slug}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["notes"] == AWKWARD_TEXT and body["aliases"] == [AWKWARD_TEXT]
+    assert body["facts"] and all(fact["statement"] == AWKWARD_TEXT for fact in body["facts"])
+    assert list(body) == list(TherapyDetail.model_fields)
+    assert body == expected
+
+
 def test_therapy_detail_of_unknown_slug_is_404_problem(client: TestClient) -> None:
     response = client.get("/v1/therapies/no-such-therapy")
     assert response.status_code == 404
