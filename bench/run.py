@@ -1,15 +1,16 @@
 """Load runs on loopback: this API (cached and uncached) against the stack's limit and Datasette.
 
 For each data size it generates a synthetic knowledge base (bench/generate.py), seeds a SQLite
-file with `kb seed`, and serves that same file four ways, one at a time, each pinned to core 0:
+file with `kb seed`, and serves that same file four ways, all at once, each pinned to core 0:
 
   bare       a bare ASGI app returning the API's own response bytes (the stack's limit)
   datasette  Datasette on the same SQLite file, answering the equivalent SQL (canned queries)
   cached     this API with its response cache
   uncached   this API with the response cache off (RESPONSE_CACHE_BYTES=0)
 
-wrk runs pinned to core 1: a warm-up, then several timed runs; the table shows medians of
-requests/s, p50 and p99. Scenarios rotate over many distinct URLs where "uncached" matters.
+wrk runs pinned to core 1: a warm-up, then several rounds of timed runs, each round taking
+every scenario on every server in turn; the table shows medians of requests/s, p50 and p99.
+Scenarios rotate over many distinct URLs where "uncached" matters.
 
     python bench/run.py --sizes 1000,100000 --runs 3 --duration 5
 """
@@ -29,7 +30,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,25 @@ def memory_mib(pid: int) -> tuple[float, float]:
     return int(fields["VmHWM"][0]) / 1024, int(fields["RssAnon"][0]) / 1024
 
 
+def cpu_ticks(pid: int) -> int:
+    """CPU time a process (all its threads) has used so far, in clock ticks."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return int(fields[11]) + int(fields[12])  # utime, stime
+
+
+def settle(pid: int, timeout: float = 15) -> None:
+    """Wait until a server has finished what a run left it (requests wrk gave up on, which a
+    slow server still answers), so that work does not slow the next run on the same core."""
+    deadline = time.monotonic() + timeout
+    last = cpu_ticks(pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = cpu_ticks(pid)
+        if now - last <= 1:
+            return
+        last = now
+
+
 LATENCY = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 
 
@@ -171,9 +191,8 @@ def run_wrk(base: str, paths: list[str], seconds: int) -> Result:
     )
 
 
-def measure(base: str, paths: list[str], runs: int, seconds: int) -> Result:
-    run_wrk(base, paths, max(2, seconds // 2))  # warm-up
-    results = [run_wrk(base, paths, seconds) for _ in range(runs)]
+def median_result(results: list[Result]) -> Result:
+    """The medians of several timed runs (requests and timeouts: of the median run)."""
     middle = sorted(results, key=lambda r: r.rps)[len(results) // 2]
     return Result(
         statistics.median(r.rps for r in results),
@@ -414,15 +433,25 @@ def show(scenario: str, server: str, result: Result) -> None:
     )
 
 
+@dataclass
+class Server:
+    name: str  # cached, uncached, datasette, bare
+    command: list[str]
+    env: dict[str, str]
+    probe: str
+    port: int
+
+
 def bench_size(size: int, runs: int, seconds: int) -> dict[str, Any]:
+    """Every server runs at once (idle ones cost nothing), and the timed runs take turns:
+    round by round, each scenario on each server. The machine's speed drifts over minutes
+    (other tenants); interleaved, a drift slows every server alike instead of one of them."""
     database, document, seed_seconds = seed(size)
     print(f"\n== {size} records: seeded in {seed_seconds:.1f} s ({database.name})", flush=True)
     metadata = WORK / "datasette-metadata.json"
     metadata.write_text(json.dumps({"databases": {"kb": {"queries": dict(CANNED)}}}))
     api_env = {"DATABASE_URL": f"sqlite:///{database}", "LOG_LEVEL": "warning"}
     kb = [str(ROOT / ".venv" / "bin" / "kb"), "serve", "--host", "127.0.0.1"]
-    results: dict[str, dict[str, Result]] = {}
-    rss: dict[str, tuple[float, float]] = {}
 
     port = free_port()
     with serve([*kb, "--port", str(port)], api_env, "/readyz", port):
@@ -436,46 +465,68 @@ def bench_size(size: int, runs: int, seconds: int) -> dict[str, Any]:
         kb_link.unlink()
     kb_link.symlink_to(database.name)
 
-    servers: dict[str, tuple[list[str], dict[str, str], int]] = {}
-    for name in ("cached", "uncached", "datasette"):
-        port = free_port()
-        if name == "datasette":
-            command = [str(DATASETTE), "serve", str(kb_link), "--port", str(port),
-                       "--metadata", str(metadata), "--setting", "sql_time_limit_ms", "5000",
-                       "--setting", "num_sql_threads", "3"]  # fmt: skip
-            env: dict[str, str] = {}
-        else:
-            command = [*kb, "--port", str(port)]
-            env = dict(api_env)
-            if name == "uncached":
-                env["RESPONSE_CACHE_BYTES"] = "0"
-        servers[name] = (command, env, port)
-
-    for name, (command, env, port) in servers.items():
-        probe = "/-/versions.json" if name == "datasette" else "/readyz"
-        with serve(command, env, probe, port) as pid:
-            base = f"http://127.0.0.1:{port}"
-            for scenario in plan:
-                if name == "cached" and not scenario.hot:
-                    continue
-                paths = scenario.datasette_paths if name == "datasette" else scenario.api_paths
-                result = measure(base, paths, runs, seconds)
-                results.setdefault(scenario.name, {})[name] = result
-                show(scenario.name, name, result)
-            rss[name] = memory_mib(pid)
-
+    ports = {name: free_port() for name in ("cached", "uncached", "datasette")}
+    datasette = [str(DATASETTE), "serve", str(kb_link), "--port", str(ports["datasette"]),
+                 "--metadata", str(metadata), "--setting", "sql_time_limit_ms", "5000",
+                 "--setting", "num_sql_threads", "3"]  # fmt: skip
+    servers = [
+        Server(
+            "cached", [*kb, "--port", str(ports["cached"])], api_env, "/readyz", ports["cached"]
+        ),
+        Server(
+            "uncached",
+            [*kb, "--port", str(ports["uncached"])],
+            {**api_env, "RESPONSE_CACHE_BYTES": "0"},
+            "/readyz",
+            ports["uncached"],
+        ),
+        Server("datasette", datasette, {}, "/-/versions.json", ports["datasette"]),
+    ]
+    bare: dict[str, Server] = {}  # per hot scenario: its own bytes
     for scenario in plan:
-        if not scenario.hot:
-            continue
-        body = WORK / "bare-body.json"
-        body.write_bytes(bodies[scenario.name])
-        port = free_port()
-        command = [PYTHON, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port),
-                   "--log-level", "warning", "--no-access-log"]  # fmt: skip
-        with serve(command, {"BENCH_BODY_FILE": str(body)}, "/", port):
-            result = measure(f"http://127.0.0.1:{port}", scenario.api_paths, runs, seconds)
-        results[scenario.name]["bare"] = result
-        show(scenario.name, "bare", result)
+        if scenario.hot:
+            body = WORK / f"bare-body-{len(bare)}.json"
+            body.write_bytes(bodies[scenario.name])
+            port = free_port()
+            command = [PYTHON, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port),
+                       "--log-level", "warning", "--no-access-log"]  # fmt: skip
+            bare[scenario.name] = Server("bare", command, {"BENCH_BODY_FILE": str(body)}, "/", port)
+
+    turns: list[tuple[Scenario, Server, list[str]]] = []
+    for scenario in plan:
+        for server in servers:
+            if server.name == "cached" and not scenario.hot:
+                continue
+            paths = scenario.datasette_paths if server.name == "datasette" else scenario.api_paths
+            turns.append((scenario, server, paths))
+        if scenario.hot:
+            turns.append((scenario, bare[scenario.name], scenario.api_paths))
+
+    samples: dict[tuple[str, str], list[Result]] = {}
+    rss: dict[str, tuple[float, float]] = {}
+    with ExitStack() as running:
+        pids = {
+            id(server): running.enter_context(
+                serve(server.command, server.env, server.probe, server.port)
+            )
+            for server in [*servers, *bare.values()]
+        }
+        for _, server, paths in turns:  # warm-up
+            run_wrk(f"http://127.0.0.1:{server.port}", paths, max(2, seconds // 2))
+            settle(pids[id(server)])
+        for number in range(runs):
+            print(f"  round {number + 1} of {runs}", flush=True)
+            for scenario, server, paths in turns:
+                result = run_wrk(f"http://127.0.0.1:{server.port}", paths, seconds)
+                samples.setdefault((scenario.name, server.name), []).append(result)
+                settle(pids[id(server)])
+        rss = {server.name: memory_mib(pids[id(server)]) for server in servers}
+
+    results: dict[str, dict[str, Result]] = {}
+    for scenario, server, _ in turns:
+        result = median_result(samples[(scenario.name, server.name)])
+        results.setdefault(scenario.name, {})[server.name] = result
+        show(scenario.name, server.name, result)
     return {"size": size, "seed_seconds": seed_seconds, "results": results, "rss_mib": rss}
 
 
