@@ -47,6 +47,8 @@ CONNECTIONS = 16
 
 
 WRK_TIMEOUT_S = 2  # wrk's default, named: a slower response counts, its latency does not
+MAX_STOLEN = 0.05  # a timed run that lost more of a core to the hypervisor is run again
+STEAL_ATTEMPTS = 3
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Result:
     p99_ms: float
     requests: int = 0  # responses received (in the median run: the one with the median req/s)
     timeouts: int = 0  # of those, slower than WRK_TIMEOUT_S: left out of p50 and p99 by wrk
+    stolen: float = 0.0  # share of a core's time the hypervisor took during the run (steal)
 
     def latency(self, percentile: int) -> str:
         """p50 or p99 as a table cell: a figure, or what is known when wrk could not tell."""
@@ -150,6 +153,40 @@ def settle(pid: int, timeout: float = 15) -> None:
 LATENCY = re.compile(r"^\s+(50|99)(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 
 
+def core_ticks() -> dict[str, tuple[int, int]]:
+    """Per core (cpu0, cpu1 ...): (all, stolen) clock ticks so far (/proc/stat user ... steal)."""
+    ticks = {}
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *values = line.split()
+        if name.startswith("cpu") and name != "cpu":
+            counts = [int(value) for value in values[:8]]
+            ticks[name] = (sum(counts), counts[7])
+    return ticks
+
+
+def stolen_share(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> float:
+    """The largest share of a core's time the hypervisor took between two readings."""
+    shares = [
+        (after[core][1] - before[core][1]) / max(1, after[core][0] - before[core][0])
+        for core in ("cpu0", "cpu1")
+        if core in before and core in after
+    ]
+    return max(shares, default=0.0)
+
+
+def timed_run(base: str, paths: list[str], seconds: int) -> Result:
+    """A timed run on quiet cores: on a shared host the hypervisor can take a third of the
+    server's core for seconds at a time (seen here: bare 12k req/s with 39% of core 0
+    stolen, 35k with none). A run that lost more than MAX_STOLEN is run again, up to
+    STEAL_ATTEMPTS times; the least disturbed one counts, and the table shows what it lost."""
+    attempts = []
+    for _ in range(STEAL_ATTEMPTS):
+        attempts.append(run_wrk(base, paths, seconds))
+        if attempts[-1].stolen <= MAX_STOLEN:
+            break
+    return min(attempts, key=lambda result: result.stolen)
+
+
 def run_wrk(base: str, paths: list[str], seconds: int) -> Result:
     script = WORK / f"paths-{abs(hash(tuple(paths)))}.lua"
     quoted = ",\n".join(json.dumps(path) for path in paths)
@@ -158,6 +195,7 @@ def run_wrk(base: str, paths: list[str], seconds: int) -> Result:
         "request = function()\n  i = i % #paths + 1\n"
         "  return wrk.format('GET', paths[i], {['Accept-Encoding'] = 'gzip'})\nend\n"
     )
+    ticks_before = core_ticks()
     output = subprocess.run(
         [
             "taskset",
@@ -177,6 +215,7 @@ def run_wrk(base: str, paths: list[str], seconds: int) -> Result:
         text=True,
         check=True,
     ).stdout
+    stolen = stolen_share(ticks_before, core_ticks())
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     latency = {}
     for percentile, value, unit in LATENCY.findall(output):
@@ -186,9 +225,8 @@ def run_wrk(base: str, paths: list[str], seconds: int) -> Result:
         raise RuntimeError(f"{non_2xx.group(1)} error responses from {base}{paths[0]}")
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     timeouts = re.search(r"Socket errors:.*timeout (\d+)", output)
-    return Result(
-        rps, latency["50"], latency["99"], requests, int(timeouts.group(1)) if timeouts else 0
-    )
+    timed_out = int(timeouts.group(1)) if timeouts else 0
+    return Result(rps, latency["50"], latency["99"], requests, timed_out, stolen)
 
 
 def median_result(results: list[Result]) -> Result:
@@ -200,6 +238,7 @@ def median_result(results: list[Result]) -> Result:
         statistics.median(r.p99_ms for r in results),
         middle.requests,
         middle.timeouts,
+        statistics.median(r.stolen for r in results),
     )
 
 
@@ -424,6 +463,7 @@ def show(scenario: str, server: str, result: Result) -> None:
     print(
         f"  {scenario:32} {server:9} {result.rps:9.0f} req/s "
         f"p50 {result.latency(50):>6} ms p99 {result.latency(99):>6} ms"
+        f" stolen {result.stolen:4.0%}"
         + (
             f" ({result.timeouts} of {result.requests} over {WRK_TIMEOUT_S} s)"
             if result.timeouts
@@ -517,7 +557,7 @@ def bench_size(size: int, runs: int, seconds: int) -> dict[str, Any]:
         for number in range(runs):
             print(f"  round {number + 1} of {runs}", flush=True)
             for scenario, server, paths in turns:
-                result = run_wrk(f"http://127.0.0.1:{server.port}", paths, seconds)
+                result = timed_run(f"http://127.0.0.1:{server.port}", paths, seconds)
                 samples.setdefault((scenario.name, server.name), []).append(result)
                 settle(pids[id(server)])
         rss = {server.name: memory_mib(pids[id(server)]) for server in servers}
@@ -534,13 +574,13 @@ def report(all_sizes: list[dict[str, Any]]) -> str:
     lines = []
     for entry in all_sizes:
         lines.append(f"\n### {entry['size']:,} records (seeded in {entry['seed_seconds']:.1f} s)\n")
-        lines.append("| scenario | server | req/s | p50 ms | p99 ms |")
-        lines.append("|---|---|---:|---:|---:|")
+        lines.append("| scenario | server | req/s | p50 ms | p99 ms | stolen |")
+        lines.append("|---|---|---:|---:|---:|---:|")
         for scenario, by_server in entry["results"].items():
             for server in ("bare", "cached", "uncached", "datasette"):
                 if server in by_server:
                     r = by_server[server]
-                    figures = f"{r.rps:,.0f} | {r.latency(50)} | {r.latency(99)}"
+                    figures = f"{r.rps:,.0f} | {r.latency(50)} | {r.latency(99)} | {r.stolen:.0%}"
                     lines.append(f"| {scenario} | {server} | {figures} |")
         lines.append("\n| ratio | value |\n|---|---:|")
         for scenario, by_server in entry["results"].items():
@@ -588,7 +628,9 @@ def main() -> None:
     table = report(all_sizes)
     header = (
         f"Machine: {machine}; server pinned to core 0, wrk to core 1, {CONNECTIONS} connections, "
-        f"{args.runs} runs of {args.duration} s after a warm-up, medians."
+        f"{args.runs} runs of {args.duration} s after a warm-up, medians; a run that lost over "
+        f"{MAX_STOLEN:.0%} of core 0 or 1 to the hypervisor (steal) is run again, up to "
+        f"{STEAL_ATTEMPTS} times."
     )
     print("\n" + header + "\n" + table)
     (WORK / "results.md").write_text(header + "\n" + table + "\n")
