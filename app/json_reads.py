@@ -112,7 +112,7 @@ class _Timestamp(FunctionElement[Any]):
 def _timestamp_sqlite(element: _Timestamp, compiler: SQLCompiler, **kw: Any) -> str:
     # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC (app/models.py UTCDateTime): its one
     # space becomes the T, and a zero fraction goes (the only '.'). Two replace() calls cost
-    # less than the six substr() of a CASE, which a page of outcomes repeats fifty times.
+    # less than the six substr() of a CASE, which a therapy's detail repeats some fifty times.
     x = compiler.process(element.clauses, **kw)
     return f"(replace(replace({x}, ' ', 'T'), '.000000', '') || 'Z')"
 

@@ -174,14 +174,17 @@ def stolen_share(before: dict[str, tuple[int, int]], after: dict[str, tuple[int,
     return max(shares, default=0.0)
 
 
-def timed_run(base: str, paths: list[str], seconds: int) -> Result:
+def timed_run(base: str, paths: list[str], seconds: int, pid: int) -> Result:
     """A timed run on quiet cores: on a shared host the hypervisor can take a third of the
     server's core for seconds at a time (seen here: bare 12k req/s with 39% of core 0
     stolen, 35k with none). A run that lost more than MAX_STOLEN is run again, up to
-    STEAL_ATTEMPTS times; the least disturbed one counts, and the table shows what it lost."""
+    STEAL_ATTEMPTS times; the least disturbed one counts, and the table shows what it lost.
+    After each attempt the server (`pid`) settles, so what it was left does not slow the
+    next attempt or the next run."""
     attempts = []
     for _ in range(STEAL_ATTEMPTS):
         attempts.append(run_wrk(base, paths, seconds))
+        settle(pid)
         if attempts[-1].stolen <= MAX_STOLEN:
             break
     return min(attempts, key=lambda result: result.stolen)
@@ -557,9 +560,9 @@ def bench_size(size: int, runs: int, seconds: int) -> dict[str, Any]:
         for number in range(runs):
             print(f"  round {number + 1} of {runs}", flush=True)
             for scenario, server, paths in turns:
-                result = timed_run(f"http://127.0.0.1:{server.port}", paths, seconds)
+                base = f"http://127.0.0.1:{server.port}"
+                result = timed_run(base, paths, seconds, pids[id(server)])
                 samples.setdefault((scenario.name, server.name), []).append(result)
-                settle(pids[id(server)])
         rss = {server.name: memory_mib(pids[id(server)]) for server in servers}
 
     results: dict[str, dict[str, Result]] = {}
