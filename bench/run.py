@@ -46,6 +46,7 @@ DATASETTE = Path(
 CONNECTIONS = 16
 
 
+WRK_ACCEPT_ENCODING = "gzip"  # what every wrk request asks for
 WRK_TIMEOUT_S = 2  # wrk's default, named: a slower response counts, its latency does not
 MAX_STOLEN = 0.05  # a timed run that lost more of a core to the hypervisor is run again
 STEAL_ATTEMPTS = 3
@@ -196,7 +197,8 @@ def run_wrk(base: str, paths: list[str], seconds: int) -> Result:
     script.write_text(
         f"local paths = {{\n{quoted}\n}}\nlocal i = 0\n"
         "request = function()\n  i = i % #paths + 1\n"
-        "  return wrk.format('GET', paths[i], {['Accept-Encoding'] = 'gzip'})\nend\n"
+        f"  return wrk.format('GET', paths[i], {{['Accept-Encoding'] = '{WRK_ACCEPT_ENCODING}'}})"
+        "\nend\n"
     )
     ticks_before = core_ticks()
     output = subprocess.run(
@@ -423,6 +425,14 @@ def scenarios(document: dict[str, Any], search_available: bool) -> list[Scenario
     return result
 
 
+def wire_body(url: str) -> tuple[bytes, str]:
+    """The body this API sends to wrk's request (Accept-Encoding: gzip), as sent, and its
+    Content-Encoding: the bare app returns these same bytes, so both put as much on the wire."""
+    with httpx.stream("GET", url, headers={"Accept-Encoding": WRK_ACCEPT_ENCODING}) as response:
+        response.raise_for_status()
+        return b"".join(response.iter_raw()), response.headers.get("content-encoding", "")
+
+
 def ensure_tools() -> None:
     if shutil.which("wrk") is None:
         subprocess.run(["apt-get", "update", "-q"], check=True)
@@ -501,7 +511,7 @@ def bench_size(size: int, runs: int, seconds: int) -> dict[str, Any]:
         base = f"http://127.0.0.1:{port}"
         search_available = httpx.get(f"{base}/v1/conditions?q=a").status_code == 200
         plan = scenarios(document, search_available)
-        bodies = {s.name: httpx.get(base + s.api_paths[0]).content for s in plan}
+        bodies = {s.name: wire_body(base + s.api_paths[0]) for s in plan}
 
     kb_link = WORK / "kb.sqlite3"  # Datasette names the database after the file
     if kb_link.exists() or kb_link.is_symlink():
@@ -529,11 +539,15 @@ def bench_size(size: int, runs: int, seconds: int) -> dict[str, Any]:
     for scenario in plan:
         if scenario.hot:
             body = WORK / f"bare-body-{len(bare)}.json"
-            body.write_bytes(bodies[scenario.name])
+            body.write_bytes(bodies[scenario.name][0])
+            body_env = {
+                "BENCH_BODY_FILE": str(body),
+                "BENCH_CONTENT_ENCODING": bodies[scenario.name][1],
+            }
             port = free_port()
             command = [PYTHON, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port),
                        "--log-level", "warning", "--no-access-log"]  # fmt: skip
-            bare[scenario.name] = Server("bare", command, {"BENCH_BODY_FILE": str(body)}, "/", port)
+            bare[scenario.name] = Server("bare", command, body_env, "/", port)
 
     turns: list[tuple[Scenario, Server, list[str]]] = []
     for scenario in plan:
