@@ -538,12 +538,10 @@ def bench_size(size: int, runs: int, seconds: int) -> dict[str, Any]:
     bare: dict[str, Server] = {}  # per hot scenario: its own bytes
     for scenario in plan:
         if scenario.hot:
+            content, encoding = bodies[scenario.name]
             body = WORK / f"bare-body-{len(bare)}.json"
-            body.write_bytes(bodies[scenario.name][0])
-            body_env = {
-                "BENCH_BODY_FILE": str(body),
-                "BENCH_CONTENT_ENCODING": bodies[scenario.name][1],
-            }
+            body.write_bytes(content)
+            body_env = {"BENCH_BODY_FILE": str(body), "BENCH_CONTENT_ENCODING": encoding}
             port = free_port()
             command = [PYTHON, "-m", "uvicorn", "bench.bare_app:app", "--port", str(port),
                        "--log-level", "warning", "--no-access-log"]  # fmt: skip
