@@ -10,7 +10,8 @@
 - Bodies above a size threshold are compressed when the client accepts it (brotli, then gzip).
 - Responses are kept in a bounded in-memory cache keyed by the request (path, query, the
   request headers the body varies on) and the dataset version; a hit is answered from stored
-  bytes without entering the router.
+  bytes without entering the router. `stored_answer` finds a hit without running the layer
+  at all: the request guard asks it first (app/request_guard.py), so a hit costs one layer.
 
 The dataset version lives in the database (`dataset_state`), so several worker processes or
 hosts sharing it agree: each process re-reads it at most every `version_ttl` seconds (default
@@ -26,7 +27,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio.to_thread
 import brotli
@@ -56,9 +57,29 @@ class DatasetVersion:
             self._value = await anyio.to_thread.run_sync(self._read)
         return self._value
 
+    def fresh(self) -> int | None:
+        """The version when it was read less than `ttl` seconds ago, else None (`current`
+        then reads it again)."""
+        if time.monotonic() - self._checked < self.ttl:
+            return self._value
+        return None
+
     def set(self, value: int) -> None:
         self._value = value
         self._checked = time.monotonic()
+
+
+class Answer(NamedTuple):
+    """A whole response, ready to send: its body is empty for a HEAD and a 304."""
+
+    status: int
+    headers: Headers
+    body: bytes
+
+    def start(self, *extra: tuple[bytes, bytes]) -> Message:
+        """Its `http.response.start` message, with `extra` headers after its own."""
+        headers = [*self.headers, *extra] if extra else self.headers
+        return {"type": "http.response.start", "status": self.status, "headers": headers}
 
 
 @dataclass
@@ -235,11 +256,7 @@ class HttpCacheMiddleware:
             return
         version = await self.version.current()
         asked = _asked(scope)
-        origin = asked.get(b"origin", "") if self.vary_on_origin else ""
-        # Bodies hold absolute links, so the host and scheme they were built for are part of
-        # the key: one client's Host header can never reach another client's response.
-        host = asked.get(b"host", "")
-        key = (scope["scheme"], host, scope["path"], scope["query_string"], origin, version)
+        key = self._key(scope, asked, version)
         entry = self.cache.get(key)
         kept = True
         if entry is None:
@@ -247,10 +264,26 @@ class HttpCacheMiddleware:
             if entry is None:
                 return
             kept = self.cache.put(key, entry)
-        before = entry.size
-        await self._answer(scope, send, entry, asked, fast=not kept)
-        if entry.size != before:
-            self.cache.grew(entry, before)
+        await self._send(send, self._answer(scope, entry, asked, kept=kept))
+
+    def stored_answer(self, scope: Scope) -> Answer | None:
+        """The answer to a GET or HEAD from a stored response, or None when the layer has to
+        run (not a GET, no such entry, or the dataset version is due to be read again)."""
+        if scope["method"] not in ("GET", "HEAD") or scope["path"] in self.uncached_paths:
+            return None
+        version = self.version.fresh()
+        if version is None:
+            return None
+        asked = _asked(scope)
+        entry = self.cache.get(self._key(scope, asked, version))
+        return None if entry is None else self._answer(scope, entry, asked, kept=True)
+
+    def _key(self, scope: Scope, asked: dict[bytes, str], version: int) -> tuple[Any, ...]:
+        origin = asked.get(b"origin", "") if self.vary_on_origin else ""
+        # Bodies hold absolute links, so the host and scheme they were built for are part of
+        # the key: one client's Host header can never reach another client's response.
+        host = asked.get(b"host", "")
+        return (scope["scheme"], host, scope["path"], scope["query_string"], origin, version)
 
     async def _fetch(
         self, scope: Scope, receive: Receive, send: Send, version: int
@@ -278,7 +311,8 @@ class HttpCacheMiddleware:
             if status < 400 and b"no-store" in app_cache_control:
                 extra.append((b"cache-control", b"no-store"))  # e.g. answers that need a key
             length = (b"content-length", str(len(body)).encode())
-            await self._send(scope, send, status, [*headers, *extra, length], body)
+            payload = b"" if scope["method"] == "HEAD" or status == 304 else body
+            await self._send(send, Answer(status, [*headers, *extra, length], payload))
             return None
         # A detail route's record ETag is kept inside this layer's tag (see app/etags.py).
         record_tag = app_headers.get(b"etag", b"").decode("latin-1").strip().strip('"')
@@ -292,20 +326,23 @@ class HttpCacheMiddleware:
             headers.append((b"cache-control", b"no-store"))
         return headers
 
-    async def _answer(
-        self, scope: Scope, send: Send, entry: Entry, asked: dict[bytes, str], *, fast: bool
-    ) -> None:
+    def _answer(self, scope: Scope, entry: Entry, asked: dict[bytes, str], *, kept: bool) -> Answer:
+        """The response to `entry` in the coding the client prefers: a 304 when its tag is
+        current. An entry the cache did not keep is compressed fast (it is sent once)."""
         encoding = choose_encoding(asked.get(b"accept-encoding", ""), len(entry.body))
-        variant = entry.variant(encoding, fast=fast)
+        before = entry.size
+        variant = entry.variant(encoding, fast=not kept)
+        if kept and entry.size != before:
+            self.cache.grew(entry, before)
         if _etag_matches(asked.get(b"if-none-match", ""), variant.etag):
-            await self._send(scope, send, 304, self._headers(entry, variant, encoding), b"")
-            return
+            return Answer(304, self._headers(entry, variant, encoding), b"")
         if variant.headers is None:
             variant.headers = [
                 *self._headers(entry, variant, encoding),
                 (b"content-length", str(len(variant.body)).encode()),
             ]
-        await self._send(scope, send, entry.status, variant.headers, variant.body)
+        body = b"" if scope["method"] == "HEAD" else variant.body
+        return Answer(entry.status, variant.headers, body)
 
     def _headers(self, entry: Entry, variant: Variant, encoding: str) -> Headers:
         headers = [
@@ -319,13 +356,10 @@ class HttpCacheMiddleware:
             headers.append((b"content-encoding", encoding.encode()))
         return headers
 
-    async def _send(
-        self, scope: Scope, send: Send, status: int, headers: Headers, body: bytes
-    ) -> None:
-        """Send a response; `headers` hold its Content-Length, except on a 304."""
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        payload = b"" if scope["method"] == "HEAD" or status == 304 else body
-        await send({"type": "http.response.body", "body": payload})
+    @staticmethod
+    async def _send(send: Send, answer: Answer) -> None:
+        await send(answer.start())
+        await send({"type": "http.response.body", "body": answer.body})
 
     def _with_extra_headers(self, send: Send, *extra: tuple[bytes, bytes]) -> Send:
         """Pass the app's response through, with this layer's headers replacing the app's."""

@@ -137,21 +137,23 @@ def create_app(
         allow_credentials=False,
         max_age=600,
     )
+    cache = HttpCacheMiddleware(
+        app.serve,
+        version=app.state.dataset_version,
+        max_age=settings.cache_max_age,
+        max_bytes=settings.response_cache_bytes,
+        vary_on_origin=not any_origin,
+        extra_headers=common_headers(any_origin=any_origin),
+    )
     app.front = RequestGuardMiddleware(
-        HttpCacheMiddleware(
-            app.serve,
-            version=app.state.dataset_version,
-            max_age=settings.cache_max_age,
-            max_bytes=settings.response_cache_bytes,
-            vary_on_origin=not any_origin,
-            extra_headers=common_headers(any_origin=any_origin),
-        ),
+        cache,
         max_body_bytes=settings.max_body_bytes,
         rate_limiter=RateLimiter(
             per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
         )
         if settings.rate_limit_per_minute
         else None,
+        stored_answer=cache.stored_answer,
     )
     for router in routers:
         app.include_router(router)

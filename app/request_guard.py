@@ -1,6 +1,8 @@
 """The outermost layer of every request: its id, its limits, its log line, its last resort.
 
-One raw ASGI middleware (one layer on the hot path, not four):
+One raw ASGI middleware (one layer on the hot path, not four); a request it lets through is
+first offered to `stored_answer` (the response cache's hits, app/http_cache.py), so a cache hit
+is sent from here without entering the next layer:
 
 - a request id: the client's `X-Request-ID` when it is a short token, else a new one; sent back
   on every response and written on every log line about the request;
@@ -19,6 +21,7 @@ import logging
 import os
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -26,6 +29,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import problem_response
+from app.http_cache import Answer
 from app.rate_limit import RateLimiter
 
 access_log = logging.getLogger("app.access")
@@ -68,10 +72,12 @@ class RequestGuardMiddleware:
         *,
         max_body_bytes: int,
         rate_limiter: RateLimiter | None = None,
+        stored_answer: Callable[[Scope], Answer | None] | None = None,
     ):
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.rate_limiter = rate_limiter
+        self.stored_answer = stored_answer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,8 +96,15 @@ class RequestGuardMiddleware:
 
         try:
             refusal = self._refuse(scope)
+            stored = None
+            if refusal is None and self.stored_answer is not None:
+                stored = self.stored_answer(scope)
             if refusal is not None:
                 await refusal(scope, receive, send_with_id)
+            elif stored is not None:
+                state["status"] = stored.status
+                await send(stored.start(id_header))
+                await send({"type": "http.response.body", "body": stored.body})
             else:
                 await self.app(scope, self._limited(receive), send_with_id)
         except BodyTooLarge:

@@ -22,6 +22,15 @@ Load = Callable[[dict[str, Any]], None]
 DETAIL = "/v1/therapies/perineural-injection-therapy"
 
 
+def cache_layer(app: Any) -> Any:
+    """The response cache's layer in front of `app`."""
+    layer = app.front
+    while layer is not None and not hasattr(layer, "cache"):
+        layer = getattr(layer, "app", None)
+    assert layer is not None
+    return layer
+
+
 @pytest.fixture
 def fresh_client(settings: Settings, engine: Engine, load: Load) -> Iterator[TestClient]:
     """A client whose process re-reads the dataset version on every request."""
@@ -196,12 +205,28 @@ def test_response_cache_is_bounded(settings: Settings, engine: Engine, load: Loa
     with TestClient(app) as client:
         for offset in range(40):
             assert client.get("/v1/outcomes", params={"offset": offset}).status_code == 200
-        layer = app.front
-        while layer is not None and not hasattr(layer, "cache"):
-            layer = getattr(layer, "app", None)
-        assert layer is not None
+        layer = cache_layer(app)
         assert 0 < layer.cache.bytes <= 20_000
         assert len(layer.cache) < 40
+
+
+def test_responses_too_big_to_keep_take_no_room(
+    settings: Settings, engine: Engine, load: Load
+) -> None:
+    """A response over an eighth of the bound is sent, not kept: sending it many times, in a
+    coding compressed for it, must not fill the cache's count and push out what it keeps."""
+    load(seed_document())
+    app = create_app(settings.model_copy(update={"response_cache_bytes": 8_000}), engine=engine)
+    layer = cache_layer(app)
+    with TestClient(app) as client:
+        big = client.get("/v1/outcomes", params={"limit": 100}, headers={"Accept-Encoding": "gzip"})
+        assert big.headers["content-encoding"] == "gzip"
+        assert len(big.content) > 8_000 // 8
+        for _ in range(20):
+            client.get("/v1/outcomes", params={"limit": 100}, headers={"Accept-Encoding": "gzip"})
+        assert len(layer.cache) == 0 and layer.cache.bytes == 0
+        assert client.get("/v1/body-regions", params={"limit": 1}).status_code == 200
+        assert len(layer.cache) == 1
 
 
 def test_cached_links_follow_each_requests_host(client: TestClient) -> None:

@@ -116,6 +116,27 @@ def test_access_log_is_one_json_line_per_request(
     assert line["level"] == "info"
 
 
+def test_cache_hit_has_its_own_request_id_and_access_line(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="app.access"):
+        first = client.get("/v1/therapies", headers={"X-Request-ID": "miss-1"})
+        hit = client.get("/v1/therapies", headers={"X-Request-ID": "hit-2"})
+        head = client.head("/v1/therapies", headers={"X-Request-ID": "hit-3"})
+    assert hit.content == first.content  # the stored bytes
+    assert hit.headers.get_list("x-request-id") == ["hit-2"]
+    assert head.headers.get_list("x-request-id") == ["hit-3"]
+    assert head.content == b""
+    lines = [
+        json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == "app.access"
+    ]
+    assert [(line["request_id"], line["method"], line["status"]) for line in lines] == [
+        ("miss-1", "GET", 200),
+        ("hit-2", "GET", 200),
+        ("hit-3", "HEAD", 200),
+    ]
+
+
 def test_unexpected_error_is_logged_with_request_id(
     settings: Settings, engine: Engine, caplog: pytest.LogCaptureFixture
 ) -> None:
