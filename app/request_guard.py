@@ -96,12 +96,9 @@ class RequestGuardMiddleware:
 
         try:
             refusal = self._refuse(scope)
-            stored = None
-            if refusal is None and self.stored_answer is not None:
-                stored = self.stored_answer(scope)
             if refusal is not None:
                 await refusal(scope, receive, send_with_id)
-            elif stored is not None:
+            elif self.stored_answer and (stored := self.stored_answer(scope)) is not None:
                 state["status"] = stored.status
                 await send(stored.start(id_header))
                 await send({"type": "http.response.body", "body": stored.body})

@@ -117,9 +117,13 @@ def test_access_log_is_one_json_line_per_request(
 
 
 def test_cache_hit_has_its_own_request_id_and_access_line(
-    client: TestClient, caplog: pytest.LogCaptureFixture
+    settings: Settings, engine: Engine, load: Load, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="app.access"):
+    """A hit is sent by the guard itself (the dataset version, read by the first request, is
+    fresh for a minute): it still gets its own id and its own access line."""
+    load(seed_document())
+    app = create_app(settings.model_copy(update={"version_ttl": 60}), engine=engine)
+    with TestClient(app) as client, caplog.at_level(logging.INFO, logger="app.access"):
         first = client.get("/v1/therapies", headers={"X-Request-ID": "miss-1"})
         hit = client.get("/v1/therapies", headers={"X-Request-ID": "hit-2"})
         head = client.head("/v1/therapies", headers={"X-Request-ID": "hit-3"})
