@@ -132,8 +132,9 @@ KEY_FIELDS = frozenset({MatchField.code, MatchField.identifier})
 SUGGESTED_FIELDS = frozenset(
     {MatchField.name, MatchField.synonym, MatchField.alias, MatchField.record_title}
 )
-TYPE_ORDER = {record_type: position for position, record_type in enumerate(SearchType)}
-FIELD_ORDER = {match_field: position for position, match_field in enumerate(MatchField)}
+# keyed by value: candidate terms carry their type and field as text
+TYPE_ORDER = {record_type.value: position for position, record_type in enumerate(SearchType)}
+FIELD_ORDER = {match_field.value: position for position, match_field in enumerate(MatchField)}
 
 # --------------------------------------------------------------------------------------------
 # Normal forms
@@ -598,19 +599,38 @@ def _expand(connection: Connection, word: str, *, relaxed: bool) -> dict[str, in
     return found
 
 
-class _Term(NamedTuple):
-    id: int
-    record_type: SearchType
-    record_id: int
-    slug: str
-    field: MatchField
-    text: str
-    norm: str
-    weight: int
+_CANDIDATE_COLUMNS = ("record_type", "record_id", "slug", "field", "text", "norm", "weight")
+_Term = tuple[str, int, str, str, str, str, int]
+"""A candidate term: its `_CANDIDATE_COLUMNS`, as the driver returns them (a plain tuple, the
+type and field as text; a StrEnum member hashes and compares as its value). At 100k records
+a search reads some three hundred: naming each row, or making enum members of its values,
+cost more than scoring it. Only hits become `Hit`s, with enum members."""
 
 
 _TYPES = {record_type.value: record_type for record_type in SearchType}
 _FIELDS = {match_field.value: match_field for match_field in MatchField}
+
+_MATCHED_SPAN = 16
+_TYPOS_SPAN = 64
+_PARTIAL_SPAN = 16
+_UNMATCHED_SPAN = 2**32
+_WEIGHT_SPAN = 16
+assert MAX_QUERY_WORDS < _MATCHED_SPAN and 3 * MAX_QUERY_WORDS < _TYPOS_SPAN
+assert MAX_QUERY_WORDS < _PARTIAL_SPAN and MAX_WEIGHT < _WEIGHT_SPAN
+
+
+def leading_key(
+    exact: bool, matched: int, typos: int, partial: int, unmatched: int, prefix: bool, weight: int
+) -> int:
+    """The leading part of a hit's sort key, (not exact, -matched, typos, partial, unmatched,
+    not prefix, -weight), as one integer that orders as that tuple does: each part has a
+    field wide enough for any value it takes (at most MAX_QUERY_WORDS words, each with at
+    most 3 typos; a term of fewer than 2**32 words; a weight from WEIGHTS). Comparing two
+    keys is then one integer comparison where the tuple took up to seven."""
+    key = (not exact) * _MATCHED_SPAN + MAX_QUERY_WORDS - matched
+    key = (key * _TYPOS_SPAN + typos) * _PARTIAL_SPAN + partial
+    key = ((key * _UNMATCHED_SPAN + unmatched) * 2 + (not prefix)) * _WEIGHT_SPAN
+    return key + MAX_WEIGHT - weight
 
 
 _Part = tuple[Any, ...]
@@ -675,7 +695,8 @@ def _terms_statement(parts: tuple[_Part, ...], sizes: tuple[int, ...]) -> Prepar
         for part in parts
     ]
     found = union_all(*(select(scan.subquery()) for scan in scans))
-    return Prepared(select(*(TERMS.c[name] for name in _Term._fields)).where(TERMS.c.id.in_(found)))
+    columns = (TERMS.c[name] for name in _CANDIDATE_COLUMNS)
+    return Prepared(select(*columns).where(TERMS.c.id.in_(found)))
 
 
 @functools.lru_cache(maxsize=256)
@@ -740,15 +761,13 @@ def _candidate_terms(
             ]
     if not parts:
         return []
-    rows = _terms_statement(tuple(parts), sizes).all(connection, **params)
-    return [
-        _Term(term_id, _TYPES[record_type], record_id, slug, _FIELDS[field], text, norm, weight)
-        for term_id, record_type, record_id, slug, field, text, norm, weight in rows
-    ]
+    rows: list[Any] = _terms_statement(tuple(parts), sizes).all(connection, **params)
+    return rows
 
 
 class _Scored(NamedTuple):
     key: tuple[Any, ...]
+    """(`leading_key`, -similarity, type, slug, field, text): see `_score`."""
     term: _Term
     typos: int
     matched: int
@@ -777,12 +796,14 @@ def _score(
     query: ParsedQuery,
     term: _Term,
     wanted: Sequence[tuple[str, Mapping[str, int]]],
+    every: frozenset[str],
     *,
     relaxed: bool,
 ) -> _Scored | None:
-    """How well `term` answers `query` (`wanted`: each query word with its expansions), or
-    None when it does not. Runs for every candidate term: written for speed."""
-    _, record_type, _, slug, match_field, text, norm, weight = term
+    """How well `term` answers `query` (`wanted`: each query word with its expansions;
+    `every`: the query's words as a set), or None when it does not. Runs for every candidate
+    term: written for speed."""
+    record_type, _, slug, match_field, text, norm, weight = term
     is_key = match_field in KEY_FIELDS
     # a stored normal form shorter than the column's limit is the whole normal form
     full = norm if is_key or len(norm) < SEARCH_NORM_LENGTH else _whole_norm(text)
@@ -798,18 +819,24 @@ def _score(
     exact = key_exact or full == query.norm
     prefix = key_prefix or full.startswith(query.norm)
     typos = matched = partial = 0
-    used: set[str] = set()
-    for word, fuzzy in wanted:
-        found = (0, False, word) if word in present else _word_match(word, term_words, fuzzy)
-        if found is None:
-            if prefix or relaxed:
-                continue
-            return None
-        typos += found[0]
-        partial += found[1]
-        matched += 1
-        used.add(found[2])
-    unmatched = len(term_words) - len(used)
+    if every <= present:
+        # the common case: the term holds every query word as it is (what the loop below
+        # finds word by word, in one set comparison)
+        matched = len(every)
+        unmatched = len(term_words) - matched
+    else:
+        used: set[str] = set()
+        for word, fuzzy in wanted:
+            found = (0, False, word) if word in present else _word_match(word, term_words, fuzzy)
+            if found is None:
+                if prefix or relaxed:
+                    continue
+                return None
+            typos += found[0]
+            partial += found[1]
+            matched += 1
+            used.add(found[2])
+        unmatched = len(term_words) - len(used)
     if key_prefix:
         matched, unmatched = len(wanted), len(term_words) - len(present)
     elif prefix:
@@ -818,13 +845,7 @@ def _score(
         return None
     similarity = fuzz.ratio(query.key if key_prefix and query.key else query.norm, full)
     key = (
-        not exact,
-        -matched,
-        typos,
-        partial,
-        unmatched,
-        not prefix,
-        -weight,
+        leading_key(exact, matched, typos, partial, unmatched, prefix, weight),
         -similarity,
         TYPE_ORDER[record_type],
         slug,
@@ -868,11 +889,12 @@ def _rank(
 ) -> list[_Scored]:
     """The best-scoring term of each matching record, best record first."""
     wanted = [(word, expansions.get(word, {})) for word in query.words]
-    best: dict[tuple[SearchType, int], _Scored] = {}
+    every = frozenset(query.words)
+    best: dict[tuple[str, int], _Scored] = {}
     for term in _candidate_terms(connection, query, types, expansions, relaxed=relaxed):
-        scored = _score(query, term, wanted, relaxed=relaxed)
+        scored = _score(query, term, wanted, every, relaxed=relaxed)
         if scored is not None:
-            record = (term.record_type, term.record_id)
+            record = (term[0], term[1])
             kept = best.get(record)
             if kept is None or scored.key < kept.key:
                 best[record] = scored
@@ -886,8 +908,9 @@ def _by_key(scored: _Scored) -> tuple[Any, ...]:
 def _suggestions(ranked: Iterable[_Scored]) -> list[str]:
     texts: dict[str, str] = {}
     for scored in ranked:
-        if scored.term.field in SUGGESTED_FIELDS:
-            texts.setdefault(normalize(scored.term.text), scored.term.text)
+        _, _, _, match_field, text, _, _ = scored.term
+        if match_field in SUGGESTED_FIELDS:
+            texts.setdefault(normalize(text), text)
         if len(texts) == SUGGESTION_LIMIT:
             break
     return list(texts.values())
@@ -902,8 +925,8 @@ def search(connection: Connection, raw: str, *, types: Sequence[SearchType]) -> 
     expansions = {word: _expand(connection, word, relaxed=False) for word in query.words}
     ranked = _rank(connection, query, types, expansions, relaxed=False)
     hits = [
-        Hit(term.record_type, term.record_id, term.slug, term.field, term.text, typos)
-        for _, term, typos, _ in ranked
+        Hit(_TYPES[record_type], record_id, slug, _FIELDS[match_field], text, typos)
+        for _, (record_type, record_id, slug, match_field, text, _, _), typos, _ in ranked
     ]
     if hits and hits[0].typos:
         return SearchResult(query, hits, _suggestions(ranked), expansions)

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, func
 from sqlmodel import Session, col, select
 
@@ -24,8 +26,11 @@ from app.models import (
 )
 from app.search import (
     INDEX_FORMAT,
+    MAX_QUERY_WORDS,
+    WEIGHTS,
     compact_key,
     index_record,
+    leading_key,
     max_typos,
     normalize,
     parse_query,
@@ -138,6 +143,29 @@ def test_snippet_cuts_long_text_around_the_first_match() -> None:
 def test_snippet_marks_a_whole_code() -> None:
     query = parse_query("M77.1")
     assert snippet("M77.10", MatchField.code, query, {}) == "<mark>M77.10</mark>"
+
+
+# the parts of a hit's sort key that `leading_key` packs, each over every value it can take
+key_parts = st.tuples(
+    st.booleans(),  # exact
+    st.integers(0, MAX_QUERY_WORDS),  # words matched
+    st.integers(0, 3 * MAX_QUERY_WORDS),  # typos: at most 3 a word (relaxed)
+    st.integers(0, MAX_QUERY_WORDS),  # words matched only as a prefix
+    st.integers(0, 2**32 - 1),  # the term's words left unmatched
+    st.booleans(),  # the query is the term's prefix
+    st.sampled_from(sorted(set(WEIGHTS.values()))),  # field weight
+)
+
+
+def _as_tuple(parts: tuple[Any, ...]) -> tuple[Any, ...]:
+    exact, matched, typos, partial, unmatched, prefix, weight = parts
+    return (not exact, -matched, typos, partial, unmatched, not prefix, -weight)
+
+
+@given(key_parts, key_parts)
+def test_leading_key_orders_as_the_tuple_of_its_parts(a: tuple[Any, ...], b: tuple[Any, ...]):
+    assert (leading_key(*a) < leading_key(*b)) == (_as_tuple(a) < _as_tuple(b))
+    assert (leading_key(*a) == leading_key(*b)) == (a == b)
 
 
 # --------------------------------------------------------------------------------------------
