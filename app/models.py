@@ -983,8 +983,9 @@ class SearchTerm(SQLModel, table=True):
 
 
 class SearchToken(SQLModel, table=True):
-    """A word of a term. The key orders a word's terms best first (`rank`), so a bounded scan
-    of one word returns its best terms."""
+    """A word of a term. The key orders a word's terms best first (`rank`: fewer words, then
+    field weight, then length; app/search.py `term_rank`), so a bounded scan of one word
+    returns its best terms."""
 
     __tablename__ = "search_tokens"
     __table_args__ = (

@@ -37,6 +37,7 @@ from app.search import (
     search,
     snippet,
     successor,
+    term_rank,
     trigrams,
     unindex_record,
     words_of,
@@ -166,6 +167,22 @@ def _as_tuple(parts: tuple[Any, ...]) -> tuple[Any, ...]:
 def test_leading_key_orders_as_the_tuple_of_its_parts(a: tuple[Any, ...], b: tuple[Any, ...]):
     assert (leading_key(*a) < leading_key(*b)) == (_as_tuple(a) < _as_tuple(b))
     assert (leading_key(*a) == leading_key(*b)) == (a == b)
+
+
+term_shapes = st.tuples(
+    st.integers(1, 5000),  # words
+    st.sampled_from(sorted(set(WEIGHTS.values()))),  # field weight
+    st.integers(1, 10**6),  # length of the normal form
+)
+
+
+@given(term_shapes, term_shapes)
+def test_term_rank_puts_fewer_words_first_then_weight_then_length(a, b) -> None:
+    def expected(words: int, weight: int, length: int) -> tuple[int, int, int]:
+        return min(words, 999), -weight, min(length, 999)
+
+    assert (term_rank(*a) < term_rank(*b)) == (expected(*a) < expected(*b))
+    assert 0 <= term_rank(*a) < 2**31  # PostgreSQL's INTEGER
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,10 +6,13 @@ tests/test_search.py.)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from app import search
 from tests.factories import seed_document
 
 
@@ -136,3 +139,44 @@ def test_list_conditions_refuses_negative_limit(client: TestClient) -> None:
     response = client.get("/v1/conditions", params={"q": "knee", "limit": -5})
     assert response.status_code == 422
     assert [param["name"] for param in response.json()["invalid_params"]] == ["limit"]
+
+
+@pytest.fixture
+def small_scans(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Candidate scans of three terms each, so that a handful of records fills them."""
+    monkeypatch.setattr(search, "POSTING_LIMIT", 3)
+    monkeypatch.setattr(search, "PHRASE_LIMIT", 3)
+    search._terms_statement.cache_clear()  # statements are built with the limits in them
+    yield
+    search._terms_statement.cache_clear()
+
+
+def test_list_conditions_q_keeps_the_best_terms_when_a_word_fills_the_scans(
+    client: TestClient, load: Any, small_scans: None
+) -> None:
+    # five names holding the word, in more words than a synonym that holds it too: the
+    # synonym ranks first, so the word's bounded scan must reach it before the names
+    raw = seed_document()
+    raw["conditions"] += [
+        {
+            "slug": f"upper-ligament-pain-{number}",
+            "name": f"Upper ligament pain syndrome {number}",
+            "body_region": "knee",
+            "category": "ligament-injury",
+        }
+        for number in range(5)
+    ]
+    raw["conditions"].append(
+        {
+            "slug": "knee-sprain",
+            "name": "Knee sprain",
+            "synonyms": ["torn ligament"],
+            "body_region": "knee",
+            "category": "ligament-injury",
+        }
+    )
+    load(raw)
+    response = client.get("/v1/conditions", params={"q": "ligament"})
+    assert response.status_code == 200
+    assert slugs(response)[0] == "knee-sprain"
+    assert response.json()["items"][0]["match"] == {"field": "synonym", "text": "torn ligament"}
