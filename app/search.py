@@ -82,6 +82,7 @@ __all__ = [
     "code_range",
     "compact_key",
     "index_record",
+    "leading_key",
     "normalize",
     "parse_query",
     "rebuild_index",
@@ -297,11 +298,11 @@ def term_rank(words: int, weight: int, length: int) -> int:
     fewer words, then a heavier field, then a shorter text. The order `_score` ranks the
     terms holding the query's words in (words left unmatched, then the query as a prefix,
     which the phrase scan finds, then field weight, then similarity), so that the bounded
-    posting scan keeps the terms that rank best. Ordered by
-    weight first, as in format 1, a common word's scan at 100k records was filled by long
-    names, and the shorter synonyms that rank above them never became candidates: the first
-    page shared no hit with the uncapped ranking's for 11 common words of bench/generate.py.
-    Fits PostgreSQL's 32-bit INTEGER."""
+    posting scan keeps the terms that rank best. Ordered by weight first, as in format 1, a
+    common word's scan at 100k records was filled by long names, and the shorter synonyms
+    that rank above them never became candidates: the first page shared no hit with the
+    uncapped ranking's for 11 common words of bench/generate.py. Fits PostgreSQL's 32-bit
+    INTEGER."""
     return min(words, 999) * 100_000 + (MAX_WEIGHT - weight) * 1000 + min(length, 999)
 
 
@@ -623,7 +624,7 @@ _CANDIDATE_COLUMNS = ("record_type", "record_id", "slug", "field", "text", "norm
 _Term = tuple[str, int, str, str, str, str, int]
 """A candidate term: its `_CANDIDATE_COLUMNS`, as the driver returns them (a plain tuple, the
 type and field as text; a StrEnum member hashes and compares as its value). At 100k records
-a search reads some three hundred: naming each row, or making enum members of its values,
+a search reads up to 150 per type: naming each row, or making enum members of its values,
 cost more than scoring it. Only hits become `Hit`s, with enum members."""
 
 
@@ -877,7 +878,7 @@ def _score(
 
 class Hit(NamedTuple):
     """A matching record and the term of it that matched best (a named tuple: a search at
-    100k records makes some three hundred of them)."""
+    100k records makes up to some hundred and fifty a type)."""
 
     record_type: SearchType
     record_id: int
