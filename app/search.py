@@ -878,7 +878,7 @@ def _score(
 
 class Hit(NamedTuple):
     """A matching record and the term of it that matched best (a named tuple: a search at
-    100k records makes up to some hundred and fifty a type)."""
+    100k records makes about 150 a type)."""
 
     record_type: SearchType
     record_id: int
