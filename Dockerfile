@@ -3,8 +3,9 @@
 #   docker build -t treatment-kb .
 #   docker run --rm -p 8000:8000 -v kb-data:/data treatment-kb
 #
-# On start the container runs `kb seed` (migrate, then load data/seed.json; a no-op when
-# nothing changed) and then `kb serve`.
+# On start the container runs `kb seed --keep-writes` (migrate, then load data/seed.json: a
+# no-op when the file is the one last loaded; never over writes made through the API since)
+# and then `kb serve`.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -38,4 +39,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${PORT}/readyz', timeout=4)" || exit 1
 
-CMD ["sh", "-c", "kb seed && exec kb serve --host 0.0.0.0"]
+CMD ["sh", "-c", "kb seed --keep-writes && exec kb serve --host 0.0.0.0"]

@@ -58,8 +58,10 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)
 
+# --keep-writes: a seed file changed under writes made through the API is not loaded over them
+# (kb seed lists them and says how to keep them); the server then serves the database as it is.
 run: $(INSTALLED)
-	$(BIN)/kb seed
+	$(BIN)/kb seed --keep-writes
 	$(BIN)/kb serve
 
 seed: $(INSTALLED)

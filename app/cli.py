@@ -19,8 +19,17 @@ from app.config import get_settings
 from app.db import make_engine, migrate
 from app.errors import Conflict, NotFound
 from app.logs import logging_config
-from app.models import ApiKeyCreate, Role
-from app.seed import SeedError, export_bytes, load_document, read_document, work_units
+from app.models import ApiKeyCreate, AuditEntry, Role
+from app.seed import (
+    OnWrites,
+    SeedError,
+    WritesSinceSeed,
+    describe_write,
+    export_bytes,
+    read_document,
+    seed_database,
+    work_units,
+)
 from app.writes import import_document
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -70,8 +79,31 @@ def seed(
         Path | None, typer.Option(help="Seed document (default: data/seed.json).")
     ] = None,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite",
+            help="Load a changed file even over writes made since the last seed (they are "
+            "reverted; the audit trail keeps them).",
+        ),
+    ] = False,
+    keep_writes: Annotated[
+        bool,
+        typer.Option(
+            "--keep-writes",
+            help="When the file changed and the database holds writes made since the last "
+            "seed, keep the database as it is and say so (exit 0), instead of refusing.",
+        ),
+    ] = False,
 ) -> None:
-    """Migrate, validate the seed and load it in one transaction."""
+    """Migrate, validate the seed and load it in one transaction.
+
+    The file last loaded is remembered: loading it again does nothing. A changed file is
+    refused (exit 2) while the database holds writes made since the last seed through the API
+    or `kb import`, so that no curator's work is undone without a word."""
+    if overwrite and keep_writes:
+        typer.echo("--overwrite and --keep-writes exclude each other", err=True)
+        raise typer.Exit(code=2)
     settings = get_settings()
     path = file or settings.seed_file
     try:
@@ -80,25 +112,71 @@ def seed(
         _fail(error, path)
     engine = make_engine(settings.database_url)
     migrate(engine)
-    with Progress(
-        TextColumn("loading"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=quiet,
-    ) as bar:
-        task = bar.add_task("load", total=work_units(document))
-        changes = load_document(engine, document, progress=lambda amount: bar.advance(task, amount))
-    engine.dispose()
+    on_writes: OnWrites = "overwrite" if overwrite else "keep" if keep_writes else "fail"
+    try:
+        with Progress(
+            TextColumn("loading"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+            disable=quiet,
+        ) as bar:
+            task = bar.add_task("load", total=work_units(document))
+            outcome = seed_database(
+                engine,
+                document,
+                name=path.name,
+                on_writes=on_writes,
+                progress=lambda amount: bar.advance(task, amount),
+            )
+    except WritesSinceSeed as refused:
+        _list_writes(refused.writes, path, "would revert")
+        typer.echo(
+            f"{path} changed since it was last loaded, and loading it would revert the "
+            "writes above; nothing was written. To keep them, write the database back to "
+            f"the file (`kb export --out {path}`), review and commit it; to revert them, "
+            "run `kb seed --overwrite`.",
+            err=True,
+        )
+        raise typer.Exit(code=2) from None
+    finally:
+        engine.dispose()
+    if outcome.unchanged_file:
+        if outcome.writes_since:
+            typer.echo(
+                f"{path} is the file last loaded; kept {len(outcome.writes_since)} write(s) "
+                "made since.",
+                err=True,
+            )
+        typer.echo(f"seeded from {path}: no changes")
+        return
+    if not outcome.loaded:
+        _list_writes(outcome.writes_since, path, "kept")
+        typer.echo(
+            f"{path} changed since it was last loaded, but the database holds the writes "
+            f"above; it was NOT loaded. Keep them with `kb export --out {path}`, or revert "
+            "them with `kb seed --overwrite`.",
+            err=True,
+        )
+        return
     counts: dict[str, int] = {}
-    for change in changes:
+    for change in outcome.changes:
         counts[change.action] = counts.get(change.action, 0) + 1
     summary = ", ".join(
         f"{counts.get(action, 0)} {action}" for action in ("add", "change", "remove")
     )
-    typer.echo(f"seeded from {path}: {summary}" if changes else f"seeded from {path}: no changes")
+    if outcome.writes_since:
+        _list_writes(outcome.writes_since, path, "reverted")
+    changed = outcome.changes
+    typer.echo(f"seeded from {path}: {summary}" if changed else f"seeded from {path}: no changes")
+
+
+def _list_writes(writes: list[AuditEntry], path: Path, verb: str) -> None:
+    typer.echo(f"{len(writes)} write(s) since {path} was last loaded ({verb}):", err=True)
+    for entry in writes:
+        typer.echo(f"  {describe_write(entry)}", err=True)
 
 
 @cli.command()

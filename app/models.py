@@ -687,6 +687,9 @@ class DatasetState(SQLModel, table=True):
     version: int = Field(default=0, ge=0)
     seeded: bool = False
     content_hash: str | None = Field(default=None, max_length=64)
+    """The hash of the seed document `kb seed` last loaded."""
+    seeded_version: int | None = None
+    """The dataset version that load produced: audited writes after it are curators' work."""
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 

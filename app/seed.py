@@ -27,12 +27,15 @@ from typing import Any, Literal
 import orjson
 from pydantic import ValidationError
 from sqlalchemy import Engine, delete, insert
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
+from app.audit import append_entry
 from app.dataset import begin_write, bump_version
 from app.errors import json_path
 from app.models import (
     EVIDENCE_RANK,
+    AuditAction,
+    AuditEntry,
     Condition,
     ConditionBase,
     ConditionSource,
@@ -49,6 +52,7 @@ from app.models import (
     InjectateUseBase,
     Outcome,
     OutcomeBase,
+    RecordType,
     SeedDocument,
     SideEffect,
     SideEffectBase,
@@ -62,7 +66,7 @@ from app.models import (
     TherapySource,
     utcnow,
 )
-from app.search import TYPE_OF_TABLE, sync_index
+from app.search import TYPE_OF_TABLE, index_is_current, rebuild_index, sync_index
 
 # --------------------------------------------------------------------------------------------
 # Problems
@@ -528,10 +532,6 @@ def sync_document(
     state = session.get(DatasetState, 1)
     if syncer.changes or state is None or not state.seeded:
         bump_version(session, syncer.now, seeded=True)
-        state = session.get(DatasetState, 1)
-    assert state is not None
-    state.content_hash = content_hash(document)
-    session.add(state)
     session.flush()
     return syncer.changes
 
@@ -543,15 +543,137 @@ def load_document(
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> list[Change]:
-    """Sync the database to `document` in one transaction (rolled back when `dry_run`)."""
+    """Sync the database to `document` in one transaction (rolled back when `dry_run`), and
+    remember it as the last seed loaded (its hash and the dataset version it produced)."""
     with Session(engine) as session:
         begin_write(session)
         changes = sync_document(session, document, progress=progress)
+        _remember_seed(session, document)
         if dry_run:
             session.rollback()
         else:
             session.commit()
     return changes
+
+
+# --------------------------------------------------------------------------------------------
+# Seeding from a file without undoing curators' writes
+# --------------------------------------------------------------------------------------------
+
+SEED_ACTOR = "kb seed"
+"""The audit trail's key name for what `kb seed` loaded."""
+
+OnWrites = Literal["fail", "keep", "overwrite"]
+"""What `kb seed` does with a changed file when the database holds writes made since the last
+seed: refuse (exit 2), keep the database as it is (and say so), or load the file over them."""
+
+
+@dataclass(frozen=True)
+class SeedOutcome:
+    changes: list[Change]
+    unchanged_file: bool
+    """The file is the one last loaded: nothing was compared or written."""
+    writes_since: list[AuditEntry]
+    """Audited writes (API, `kb import`) made since the last seed, oldest first."""
+    loaded: bool
+
+
+class WritesSinceSeed(Exception):
+    """The file changed, and loading it would revert writes made since the last seed."""
+
+    def __init__(self, writes: list[AuditEntry]):
+        super().__init__(f"{len(writes)} write(s) since the last seed")
+        self.writes = writes
+
+
+def describe_write(entry: AuditEntry) -> str:
+    """One line of the list `kb seed` prints of writes it would revert."""
+    what = f"{entry.record_type} {entry.record}"
+    if entry.action == AuditAction.import_ and isinstance(entry.after, dict):
+        changes = entry.after.get("changes") or []
+        what = f"{entry.record} ({len(changes)} change(s))"
+    at = entry.at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"{at} {entry.key_name}: {entry.action} {what} (version {entry.dataset_version})"
+
+
+def writes_since_seed(session: Session) -> list[AuditEntry]:
+    """Audited writes that produced a dataset version after the last seed's."""
+    state = session.get(DatasetState, 1)
+    after = (state.seeded_version or 0) if state is not None else 0
+    statement = (
+        select(AuditEntry)
+        .where(col(AuditEntry.dataset_version) > after, AuditEntry.key_name != SEED_ACTOR)
+        .order_by(col(AuditEntry.id))
+    )
+    entries = list(session.exec(statement).all())
+    for entry in entries:
+        session.expunge(entry)  # read after this transaction ends, whatever it does
+    return entries
+
+
+def _remember_seed(session: Session, document: SeedDocument) -> None:
+    state = session.get(DatasetState, 1)
+    assert state is not None
+    state.content_hash = content_hash(document)
+    state.seeded_version = state.version
+    session.add(state)
+    session.flush()
+
+
+def seed_database(
+    engine: Engine,
+    document: SeedDocument,
+    *,
+    name: str,
+    on_writes: OnWrites = "fail",
+    progress: Progress | None = None,
+) -> SeedOutcome:
+    """`kb seed`: load `document` unless that would silently undo curators' work.
+
+    The file last loaded is remembered by its hash: loading it again is a no-op, whatever was
+    written since. A changed file is loaded when nothing was written since the last seed (or
+    `on_writes="overwrite"`); otherwise it raises WritesSinceSeed (`"fail"`) or leaves the
+    database as it is (`"keep"`). A load that changes anything writes an audit entry.
+    """
+    with Session(engine) as session:
+        begin_write(session)
+        state = session.get(DatasetState, 1)
+        writes = writes_since_seed(session)
+        if state is not None and state.seeded and state.content_hash == content_hash(document):
+            if not index_is_current(session):
+                rebuild_index(session)
+            session.commit()
+            return SeedOutcome([], unchanged_file=True, writes_since=writes, loaded=False)
+        if writes and on_writes != "overwrite":
+            session.rollback()
+            if on_writes == "fail":
+                raise WritesSinceSeed(writes)
+            return SeedOutcome([], unchanged_file=False, writes_since=writes, loaded=False)
+        changes = sync_document(session, document, progress=progress)
+        _remember_seed(session, document)
+        if changes:
+            counts = dict.fromkeys(("add", "change", "remove"), 0)
+            for change in changes:
+                counts[change.action] += 1
+            state = session.get(DatasetState, 1)
+            assert state is not None
+            append_entry(
+                session,
+                key_name=SEED_ACTOR,
+                action=AuditAction.import_,
+                record_type=RecordType.dataset,
+                record=name,
+                dataset_version=state.version,
+                at=utcnow(),
+                before=None,
+                after={
+                    **counts,
+                    "changes": [str(change) for change in changes],
+                    "reverted_writes": [describe_write(entry) for entry in writes],
+                },
+            )
+        session.commit()
+    return SeedOutcome(changes, unchanged_file=False, writes_since=writes, loaded=True)
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,13 +5,14 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Engine, text
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (every table in SQLModel.metadata)
-from app.db import make_engine
+from app.db import alembic_config, make_engine
 
 
 def test_sqlite_gives_a_connection_without_waiting_however_many_are_open(tmp_path: Path) -> None:
@@ -43,3 +44,33 @@ def test_migrations_build_the_schema_the_models_describe(engine: Engine) -> None
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert differences == []
+
+
+def test_migration_0005_finds_the_last_seed_before_audited_writes(tmp_path: Path) -> None:
+    # A database seeded (versions 1-2), then written through the API (3, 4): the last seed's
+    # version is 2, so the next changed seed file sees two writes it would revert.
+    engine = make_engine(f"sqlite:///{tmp_path / 'kb.sqlite3'}")
+    command.upgrade(alembic_config(engine), "0004")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO dataset_state (id, version, seeded, updated_at) "
+                "VALUES (1, 4, 1, '2026-12-01 00:00:00.000000')"
+            )
+        )
+        for version in (3, 4):
+            connection.execute(
+                text(
+                    "INSERT INTO audit_entries (at, key_name, action, record_type, record, "
+                    "dataset_version) VALUES ('2026-12-01 00:00:00.000000', 'editor', "
+                    "'update', 'side-effect', 'bruising', :version)"
+                ),
+                {"version": version},
+            )
+    command.upgrade(alembic_config(engine), "heads")
+    with engine.connect() as connection:
+        seeded_version = connection.execute(
+            text("SELECT seeded_version FROM dataset_state WHERE id = 1")
+        ).scalar()
+    engine.dispose()
+    assert seeded_version == 2
