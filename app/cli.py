@@ -14,13 +14,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.auth import create_key, list_keys, revoke_key
 from app.config import get_settings
-from app.db import make_engine, migrate
 from app.errors import Conflict, NotFound
-from app.logs import logging_config
+from app.http.logs import logging_config
 from app.models import ApiKeyCreate, AuditEntry, Role
-from app.seed import (
+from app.store.engine import make_engine, migrate
+from app.writes.keys import create_key, list_keys, revoke_key
+from app.writes.seed import (
     OnWrites,
     SeedError,
     WritesSinceSeed,
@@ -30,7 +30,7 @@ from app.seed import (
     seed_database,
     work_units,
 )
-from app.writes import import_document
+from app.writes.service import import_document
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 

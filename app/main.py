@@ -1,4 +1,4 @@
-"""The app factory: lifespan, middleware, routers and error handlers — nothing else."""
+"""The app factory: settings, engine, the stack (app/http/stack.py), routers — nothing else."""
 
 from __future__ import annotations
 
@@ -8,22 +8,19 @@ from contextlib import asynccontextmanager
 from functools import partial
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import Settings, get_settings
-from app.dataset import read_version
-from app.db import make_engine
-from app.docs import install_docs
-from app.errors import install_error_handlers
-from app.http_cache import DatasetVersion, HttpCacheMiddleware
-from app.openapi import install_openapi
-from app.rate_limit import RateLimiter
-from app.request_guard import RequestGuardMiddleware
-from app.route_index import install_route_index
+from app.http.cache import DatasetVersion
+from app.http.docs import install_docs
+from app.http.openapi import install_openapi
+from app.http.problems import install_error_handlers
+from app.http.route_index import install_route_index
+from app.http.stack import KnowledgeBaseAPI, install_stack
 from app.routes import routers
+from app.store.engine import make_engine
+from app.store.version import read_version
 
 DESCRIPTION = """
 A sourced knowledge base of injection therapies for pain — classical dextrose prolotherapy and
@@ -53,43 +50,9 @@ TAGS = [
 ]
 
 
-EXPOSED_HEADERS = ["ETag", "Link", "Location", "Retry-After", "X-Request-ID"]
-
-
-def common_headers(*, any_origin: bool) -> list[tuple[bytes, bytes]]:
-    """Headers on every response. With any origin allowed, CORS needs no per-request answer:
-    a public read API says `*` (never with credentials) even to requests without Origin, so a
-    cached response serves every origin alike."""
-    headers = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
-    if any_origin:
-        headers += [
-            (b"access-control-allow-origin", b"*"),
-            (b"access-control-expose-headers", ", ".join(EXPOSED_HEADERS).encode()),
-        ]
-    return headers
-
-
 def operation_id(route: APIRoute) -> str:
     """Stable operationIds: the handler's name (list_therapies, read_condition_therapies ...)."""
     return route.name
-
-
-class KnowledgeBaseAPI(FastAPI):
-    """FastAPI with the request guard and the response cache in front of everything FastAPI
-    does per request: a cache hit is answered before FastAPI's own layers (error pages,
-    telemetry, body limit, router) run, which halves what a hit costs."""
-
-    front: ASGIApp | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.front is not None:
-            await self.front(scope, receive, send)
-        else:
-            await super().__call__(scope, receive, send)
-
-    async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """FastAPI itself, behind `front`."""
-        await super().__call__(scope, receive, send)
 
 
 def create_app(
@@ -127,34 +90,7 @@ def create_app(
         partial(read_version, engine), ttl=settings.version_ttl
     )
     install_error_handlers(app)
-    any_origin = "*" in settings.cors_origins
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_methods=["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
-        expose_headers=EXPOSED_HEADERS,
-        allow_credentials=False,
-        max_age=600,
-    )
-    cache = HttpCacheMiddleware(
-        app.serve,
-        version=app.state.dataset_version,
-        max_age=settings.cache_max_age,
-        max_bytes=settings.response_cache_bytes,
-        vary_on_origin=not any_origin,
-        extra_headers=common_headers(any_origin=any_origin),
-    )
-    app.front = RequestGuardMiddleware(
-        cache,
-        max_body_bytes=settings.max_body_bytes,
-        rate_limiter=RateLimiter(
-            per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
-        )
-        if settings.rate_limit_per_minute
-        else None,
-        stored_answer=cache.stored_answer,
-    )
+    install_stack(app, settings)
     for router in routers:
         app.include_router(router)
     install_docs(app)

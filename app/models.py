@@ -19,19 +19,43 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
     AfterValidator,
+    BaseModel,
     ConfigDict,
     StringConstraints,
     field_validator,
     model_validator,
 )
+from pydantic import Field as PydanticField
 from sqlalchemy import JSON, DateTime, Index, String, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.pagination import Page
+# --------------------------------------------------------------------------------------------
+# The one list shape, shared by every list (app/http/pagination.py fills it)
+# --------------------------------------------------------------------------------------------
+
+
+class PageLinks(BaseModel):
+    self: str
+    first: str
+    last: str
+    next: str | None = PydanticField(description="The next page, or null on the last page.")
+    prev: str | None = PydanticField(description="The previous page, or null on the first page.")
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int = PydanticField(description="How many items match, across all pages.")
+    limit: int
+    offset: int
+    links: PageLinks
+
 
 # --------------------------------------------------------------------------------------------
 # Vocabularies and shared field types
@@ -1063,6 +1087,10 @@ class ConditionListPage(Page[ConditionListItem]):
     facets: dict[str, list[FacetCount]] = Field(
         default_factory=dict, description=FACETS_DESCRIPTION
     )
+
+
+class ConditionTherapiesPage(Page[ConditionTherapy]):
+    condition: ConditionSummary
 
 
 class OutcomeListPage(Page[OutcomeDetail]):

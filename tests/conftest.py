@@ -21,12 +21,12 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
-from app.auth import create_key
 from app.config import PROJECT_ROOT, Settings
-from app.db import make_engine, migrate, schema_heads
 from app.main import create_app
 from app.models import ApiKeyCreate, Role
-from app.seed import load_document, validate_document
+from app.store.engine import make_engine, migrate, schema_heads
+from app.writes.keys import create_key
+from app.writes.seed import load_document, validate_document
 from tests.factories import seed_document
 
 SEED_FILE = PROJECT_ROOT / "data" / "seed.json"

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app import writes
 from app.models import RecordType, Role
+from app.writes import service as writes
 from tests.curation import assert_problem, invalid_names, new_record
 
 Headers = dict[str, str]

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app import auth
-from app.auth import find_key, revoke_key
 from app.models import ApiKey, Role
+from app.writes import keys as auth
+from app.writes.keys import find_key, revoke_key
 from tests.curation import assert_problem
 
 MakeKey = Callable[[str, Role], dict[str, str]]
@@ -104,7 +104,7 @@ def test_find_key_stores_only_a_hash_and_compares_in_constant_time(
             compared.append((a, b))
             return a == b
 
-        monkeypatch.setattr("app.auth.hmac.compare_digest", spy)
+        monkeypatch.setattr("app.writes.keys.hmac.compare_digest", spy)
         assert find_key(session, key) == row
         assert find_key(session, key + "x") is None
     assert compared == [

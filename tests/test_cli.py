@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.seed import export_bytes
+from app.writes.seed import export_bytes
 from tests.factories import seed_document
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from app.seed import export_bytes
+from app.writes.seed import export_bytes
 from bench.generate import generate
 from tests.factories import seed_document
 

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (every table in SQLModel.metadata)
-from app.db import alembic_config, make_engine
+from app.store.engine import alembic_config, make_engine
 
 
 def test_sqlite_gives_a_connection_without_waiting_however_many_are_open(tmp_path: Path) -> None:

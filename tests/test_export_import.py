@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from app.dataset import read_version
 from app.models import AuditEntry
-from app.seed import export_bytes, validate_document
+from app.store.version import read_version
+from app.writes.seed import export_bytes, validate_document
 from tests.curation import kb
 from tests.factories import seed_document
 

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session
 
 from app.config import Settings
-from app.http_cache import choose_encoding
+from app.http.cache import choose_encoding
 from app.main import create_app
 from app.models import Therapy
 from tests.factories import seed_document

@@ -27,8 +27,10 @@ from app.models import (
     TherapySource,
     TherapySummary,
 )
-from app.pagination import order_by
-from app.queries import (
+from app.reads.pages import order_by
+from app.search.text import compact_key
+from tests.factories import seed_document
+from tests.oracle import (
     facts_where,
     get_by_slug,
     indications_where,
@@ -40,8 +42,6 @@ from app.queries import (
     side_effect_reports_where,
     sources_of,
 )
-from app.search import compact_key
-from tests.factories import seed_document
 
 
 def therapy_detail_from_models(session: Session, slug: str) -> dict[str, Any]:

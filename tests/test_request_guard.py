@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app.config import Settings
-from app.logs import JsonFormatter
+from app.http.logs import JsonFormatter
+from app.http.rate_limit import RateLimiter
 from app.main import create_app
-from app.rate_limit import RateLimiter
 from tests.factories import seed_document
 
 Load = Callable[[dict[str, Any]], None]

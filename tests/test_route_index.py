@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.routing import BaseRoute, Match, Route
 
-from app.main import KnowledgeBaseAPI
-from app.route_index import RouteIndex, path_key, route_keys
+from app.http.route_index import RouteIndex, path_key, route_keys
+from app.http.stack import KnowledgeBaseAPI
 
 WORD = st.text(alphabet="abcdefghij-", min_size=1, max_size=6)
 VALUE = st.text(alphabet="abcxyz019-._~", min_size=1, max_size=6)

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from app.db import make_engine
+from app.store.engine import make_engine
 from tests.conftest import POSTGRES_URL, SEED_FILE
 from tests.servers import running_server
 

@@ -24,22 +24,15 @@ from app.models import (
     SearchToken,
     SearchType,
 )
-from app.search import (
-    INDEX_FORMAT,
-    MAX_QUERY_WORDS,
+from app.search.index import INDEX_FORMAT, index_record, term_rank, unindex_record
+from app.search.query import MAX_QUERY_WORDS, leading_key, parse_query, search, snippet
+from app.search.text import (
     WEIGHTS,
     compact_key,
-    index_record,
-    leading_key,
     max_typos,
     normalize,
-    parse_query,
-    search,
-    snippet,
     successor,
-    term_rank,
     trigrams,
-    unindex_record,
     words_of,
 )
 from tests.factories import seed_document

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.models import Condition, DatasetState, Indication, Outcome, Therapy
-from app.seed import (
+from app.writes.seed import (
     SeedError,
     export_bytes,
     load_document,

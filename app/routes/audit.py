@@ -6,15 +6,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AwareDatetime
-from sqlmodel import col
 
-from app.audit import audit_statement
-from app.auth import EditorDep
-from app.db import SessionDep
 from app.errors import problem_responses
-from app.models import AuditAction, AuditEntry, AuditEntryPublic, RecordType
-from app.pagination import Page, fetch_page, make_page
-from app.params import PageDep, StrictQueryRoute
+from app.http.pagination import make_page
+from app.http.params import PageDep, StrictQueryRoute
+from app.models import AuditAction, AuditEntryPublic, Page, RecordType
+from app.reads.audit import audit_page
+from app.store.engine import SessionDep
+from app.writes.keys import EditorDep
 
 router = APIRouter(prefix="/v1/audit", tags=["curation"], route_class=StrictQueryRoute)
 
@@ -51,13 +50,15 @@ def list_audit_entries(
 ) -> dict[str, Any]:
     """List the audit trail (editors and admins), newest first, by record, key, action, time."""
     response.headers["Cache-Control"] = "no-store"
-    statement = audit_statement(
+    rows, total = audit_page(
+        session,
         record_type=record_type,
         record=record,
         key_name=key_name,
         action=action,
         since=since,
         until=until,
+        limit=page.limit,
+        offset=page.offset,
     )
-    rows, total = fetch_page(session, statement, order_by=[col(AuditEntry.id).desc()], params=page)
     return make_page(request, rows, total=total, params=page)

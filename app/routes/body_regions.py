@@ -6,14 +6,13 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import func
-from sqlmodel import col, select
 
-from app.db import SessionDep
 from app.errors import problem_responses
-from app.models import BodyRegionPublic, Condition
-from app.pagination import Page, absolute_url, fetch_page, make_page
-from app.params import PageDep, StrictQueryRoute
+from app.http.pagination import absolute_url, make_page
+from app.http.params import PageDep, StrictQueryRoute
+from app.models import BodyRegionPublic, Page
+from app.reads.body_regions import body_region_counts
+from app.store.engine import SessionDep
 
 router = APIRouter(prefix="/v1/body-regions", tags=["conditions"], route_class=StrictQueryRoute)
 
@@ -30,12 +29,7 @@ def list_body_regions(
     ] = "slug",
 ) -> dict[str, Any]:
     """List body regions, each with how many conditions it has and a link to them."""
-    region = col(Condition.body_region)
-    count = func.count().label("condition_count")
-    column = count if sort.removeprefix("-") == "condition_count" else region
-    primary = column.desc() if sort.startswith("-") else column.asc()
-    statement = select(region, count).group_by(region)
-    rows, total = fetch_page(session, statement, order_by=[primary, region], params=page)
+    rows, total = body_region_counts(session, sort, page.limit, page.offset)
     conditions_path = request.app.url_path_for("list_conditions")
     items = [
         BodyRegionPublic(

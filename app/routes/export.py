@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from app.auth import EditorDep
-from app.db import SessionDep, begin_snapshot
 from app.errors import problem_responses
+from app.http.params import StrictQueryRoute
 from app.models import SeedDocument
-from app.params import StrictQueryRoute
-from app.seed import export_bytes
+from app.store.engine import SessionDep, begin_snapshot
+from app.writes.keys import EditorDep
+from app.writes.seed import export_bytes
 
 router = APIRouter(prefix="/v1", tags=["curation"], route_class=StrictQueryRoute)
 

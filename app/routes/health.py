@@ -8,10 +8,10 @@ from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from app.db import ping, schema_is_current
 from app.errors import problem_response, problem_responses
+from app.http.params import StrictQueryRoute
 from app.models import DatasetState
-from app.params import StrictQueryRoute
+from app.store.engine import ping, schema_is_current
 
 router = APIRouter(tags=["health"], route_class=StrictQueryRoute)
 

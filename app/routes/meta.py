@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import select
 
-from app.db import SessionDep
+from app.http.params import StrictQueryRoute
 from app.models import Condition, DatasetState, Injectate, Outcome, SideEffect, Source, Therapy
-from app.params import StrictQueryRoute
+from app.store.engine import SessionDep
 
 router = APIRouter(prefix="/v1", tags=["meta"], route_class=StrictQueryRoute)
 

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from app.db import SessionDep
 from app.errors import problem_responses
+from app.http.pagination import absolute_url, make_page
+from app.http.params import PageDep, StrictQueryRoute, search_text
 from app.models import SearchHit, SearchMatch, SearchPage, SearchType
-from app.pagination import absolute_url, make_page
-from app.params import PageDep, StrictQueryRoute, search_text
-from app.search import INDEXED, record_titles, search
+from app.search.index import INDEXED
+from app.search.query import record_titles, search
+from app.store.engine import SessionDep
 
 router = APIRouter(prefix="/v1/search", tags=["search"], route_class=StrictQueryRoute)
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app import search
+from app.search import query as search
 from tests.factories import seed_document
 
 

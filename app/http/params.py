@@ -10,9 +10,9 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from app.errors import InvalidParam, InvalidRequest
+from app.http.pagination import PageParams, page_params
 from app.models import SLUG_PATTERN
-from app.pagination import PageParams, page_params
-from app.search import MAX_QUERY_LENGTH
+from app.search.query import MAX_QUERY_LENGTH
 
 PageDep = Annotated[PageParams, Depends(page_params)]
 

@@ -1,9 +1,5 @@
-"""The audit trail: one entry per write, appended in the write's own transaction.
-
-An entry says which key wrote (its name), when, what it did (create, update, replace, delete,
-import), to which record (type and slug, or a link's id), the dataset version it produced, and
-the record before and after, in seed format. Entries are never changed or removed.
-"""
+"""The audit trail, read: a page of entries, newest first, by record, key, action and time.
+(Entries are appended by the writes themselves: app/writes/audit.py.)"""
 
 from __future__ import annotations
 
@@ -13,36 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.models import AuditAction, AuditEntry, RecordType
-
-
-def append_entry(
-    session: Session,
-    *,
-    key_name: str,
-    action: AuditAction,
-    record_type: RecordType,
-    record: str,
-    dataset_version: int,
-    at: dt.datetime,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-) -> AuditEntry:
-    """Add one entry to the caller's transaction."""
-    entry = AuditEntry.model_validate(
-        {
-            "at": at,
-            "key_name": key_name,
-            "action": action,
-            "record_type": record_type,
-            "record": record,
-            "dataset_version": dataset_version,
-            "before": before,
-            "after": after,
-        }
-    )
-    session.add(entry)
-    session.flush()
-    return entry
+from app.reads.pages import fetch_page
 
 
 def audit_statement(
@@ -69,3 +36,14 @@ def audit_statement(
     if until is not None:
         statement = statement.where(col(AuditEntry.at) < until)
     return statement
+
+
+def audit_page(
+    session: Session, *, limit: int, offset: int, **filters: Any
+) -> tuple[list[Any], int]:
+    """A page of the entries matching `filters` (as `audit_statement` takes them), newest
+    first, and how many match."""
+    statement = audit_statement(**filters)
+    return fetch_page(
+        session, statement, order_by=[col(AuditEntry.id).desc()], limit=limit, offset=offset
+    )

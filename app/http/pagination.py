@@ -3,37 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import orjson
 from fastapi import Query, Request, Response
-from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, func, literal_column
-from sqlmodel import Session, select
+
+from app.http.prebuilt import PrebuiltJSON
+from app.reads.pages import PageBody
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_OFFSET = 1_000_000
-
-
-class PageLinks(BaseModel):
-    self: str
-    first: str
-    last: str
-    next: str | None = Field(description="The next page, or null on the last page.")
-    prev: str | None = Field(description="The previous page, or null on the first page.")
-
-
-T = TypeVar("T")
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int = Field(description="How many items match, across all pages.")
-    limit: int
-    offset: int
-    links: PageLinks
 
 
 @dataclass
@@ -101,8 +82,8 @@ def make_page(
 
 def page_response(
     request: Request, items: str, *, total: int, params: PageParams, **extra: Any
-) -> Response:
-    """A page whose items the database wrote as JSON (app/json_reads.py), with `extra` fields
+) -> PrebuiltJSON:
+    """A page whose items the database wrote as JSON (app/reads/), with `extra` fields
     after the common ones and the `Link` header."""
     links = page_links(request, total=total, limit=params.limit, offset=params.offset)
     body = {
@@ -113,33 +94,15 @@ def page_response(
         "links": links,
         **extra,
     }
-    return Response(
-        orjson.dumps(body), media_type="application/json", headers={"link": link_header(links)}
-    )
+    return PrebuiltJSON(orjson.dumps(body), headers={"link": link_header(links)})
+
+
+def page_body_response(request: Request, found: PageBody, params: PageParams) -> PrebuiltJSON:
+    """`page_response` for a read's PageBody."""
+    return page_response(request, found.items, total=found.total, params=params, **found.extra)
 
 
 def link_header(links: dict[str, str | None]) -> str:
     """RFC 8288 `Link`: the same first/prev/next/last as the body's `links`."""
     rels = ("first", "prev", "next", "last")
     return ", ".join(f'<{links[rel]}>; rel="{rel}"' for rel in rels if links[rel] is not None)
-
-
-def fetch_page(
-    session: Session,
-    statement: Any,
-    *,
-    order_by: list[Any],
-    params: PageParams,
-) -> tuple[list[Any], int]:
-    """One page of `statement` in an explicit order, and the total count."""
-    counted = statement.with_only_columns(literal_column("1"), maintain_column_froms=True)
-    total: int = session.exec(select(func.count()).select_from(counted.subquery())).one()
-    rows = session.exec(statement.order_by(*order_by).limit(params.limit).offset(params.offset))
-    return list(rows.all()), total
-
-
-def order_by(table: Any, sort: str) -> list[ColumnElement[Any]]:
-    """`name` ascending, `-name` descending, then the primary key so ties stay in one order."""
-    column = getattr(table, sort.removeprefix("-"))
-    primary = column.desc() if sort.startswith("-") else column.asc()
-    return [primary, table.id.asc()]

@@ -29,8 +29,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import problem_response
-from app.http_cache import Answer
-from app.rate_limit import RateLimiter
+from app.http.cache import Answer
+from app.http.rate_limit import RateLimiter
 
 access_log = logging.getLogger("app.access")
 error_log = logging.getLogger("app.errors")

@@ -1,7 +1,10 @@
-"""Queries that several routes share: fetch by slug, and links with the records they connect.
+"""The test oracle: the read shapes built a second way, through the ORM and pydantic, in
+Python, to check the JSON the database writes (app/reads/) against. The app has one
+definition of each shape (app/reads/shapes.py); this independent one lives only in the tests,
+where a difference between the two is a failing test.
 
-Each `*_where` function runs one query (joins, no N+1) and returns read shapes that embed the
-linked records one level down, in a stable order.
+Each `*_where` function runs one query (joins, no N+1) and returns the read shapes that embed
+the linked records one level down, in the documented order.
 """
 
 from __future__ import annotations

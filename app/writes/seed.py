@@ -29,8 +29,6 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, delete, insert
 from sqlmodel import Session, SQLModel, col, select
 
-from app.audit import append_entry
-from app.dataset import begin_write, bump_version
 from app.errors import json_path
 from app.models import (
     EVIDENCE_RANK,
@@ -52,7 +50,6 @@ from app.models import (
     InjectateUseBase,
     Outcome,
     OutcomeBase,
-    RecordType,
     SeedDocument,
     SideEffect,
     SideEffectBase,
@@ -66,7 +63,9 @@ from app.models import (
     TherapySource,
     utcnow,
 )
-from app.search import TYPE_OF_TABLE, index_is_current, rebuild_index, sync_index
+from app.search.index import TYPE_OF_TABLE, index_is_current, rebuild_index, sync_index
+from app.store.version import begin_write, bump_version
+from app.writes.audit import append_document_entry
 
 # --------------------------------------------------------------------------------------------
 # Problems
@@ -652,25 +651,15 @@ def seed_database(
         changes = sync_document(session, document, progress=progress)
         _remember_seed(session, document)
         if changes:
-            counts = dict.fromkeys(("add", "change", "remove"), 0)
-            for change in changes:
-                counts[change.action] += 1
             state = session.get(DatasetState, 1)
             assert state is not None
-            append_entry(
+            append_document_entry(
                 session,
-                key_name=SEED_ACTOR,
-                action=AuditAction.import_,
-                record_type=RecordType.dataset,
-                record=name,
+                actor=SEED_ACTOR,
+                name=name,
+                changes=changes,
                 dataset_version=state.version,
-                at=utcnow(),
-                before=None,
-                after={
-                    **counts,
-                    "changes": [str(change) for change in changes],
-                    "reverted_writes": [describe_write(entry) for entry in writes],
-                },
+                reverted_writes=[describe_write(entry) for entry in writes],
             )
         session.commit()
     return SeedOutcome(changes, unchanged_file=False, writes_since=writes, loaded=True)

@@ -1,16 +1,19 @@
 """Read shapes serialized by the database: one query returns a whole body as JSON text.
 
-The busiest reads (a therapy's detail page, a page of outcomes) are answered with one SQL
+Every record read (lists, details, a condition's therapies) is answered with one SQL
 statement whose single value is the response body, built by the engine's JSON functions:
-no ORM objects, no pydantic pass, no Python serializer, which makes an uncached read about
-ten times cheaper. The same statements run on both engines; the constructs below compile to
-SQLite's `json_object`/`json_group_array` and PostgreSQL's `json_build_object`/`json_agg`.
+no ORM objects, no pydantic pass, no Python serializer. The same statements run on both
+engines; the constructs below compile to SQLite's `json_object` and string aggregation, and
+PostgreSQL's `json_build_object`/`json_agg`.
 
 Objects take their fields from the API's read models (`record(TherapySummary, table)`), in
 the models' order, so a field added to a model appears here too, and values are written as
 pydantic writes them: timestamps ISO 8601 in UTC ending in `Z` (microseconds only when
 non-zero), booleans `true`/`false`, JSON columns (aliases, codes ...) embedded. The tests
-compare these bodies with the models' own serialization on both engines.
+validate every body against its model, and its re-serialization, on both engines. This module
+holds the constructs only; the shapes built with them are app/reads/shapes.py and the
+resource modules beside it. Why answers are written by the database:
+docs/decisions/0001-sql-built-json.md.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ import types
 import typing
 from typing import Any
 
-from fastapi import Response
 from pydantic import BaseModel
 from sqlalchemy import (
     ColumnElement,
@@ -37,42 +39,6 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import FunctionElement
 
-from app.db import Prepared
-from app.models import (
-    Condition,
-    ConditionSummary,
-    Fact,
-    FactPublic,
-    Indication,
-    IndicationPublic,
-    Injectate,
-    InjectateSummary,
-    InjectateUse,
-    InjectateUsePublic,
-    Outcome,
-    OutcomeDetail,
-    SideEffect,
-    SideEffectReport,
-    SideEffectReportPublic,
-    SideEffectSummary,
-    Source,
-    SourceSummary,
-    Therapy,
-    TherapySource,
-    TherapySummary,
-)
-
-__all__ = [
-    "Prepared",
-    "array",
-    "bindparam",
-    "correlated",
-    "nullable",
-    "page_of",
-    "record",
-    "response_body",
-]
-
 
 class _JsonObject(FunctionElement[Any]):
     inherit_cache = True
@@ -82,7 +48,7 @@ class _JsonObject(FunctionElement[Any]):
 def _object_sqlite(element: _JsonObject, compiler: SQLCompiler, **kw: Any) -> str:
     pairs = list(element.clauses)
     keys, values = pairs[::2], pairs[1::2]
-    if not any(isinstance(value, _Array) for value in values):
+    if not any(_as_text(value) for value in values):
         return f"json_object({compiler.process(element.clauses, **kw)})"
     # An array is a subquery's text, which json_object would take for a string: embedding it
     # as JSON means json() parsing it all again (for a therapy's detail, a quarter of the
@@ -93,8 +59,18 @@ def _object_sqlite(element: _JsonObject, compiler: SQLCompiler, **kw: Any) -> st
         name = key.name.strip("'")
         pieces.append(f"""'{"," if n else "{"}"{name}":'""")
         text = compiler.process(value, **kw)
-        pieces.append(text if isinstance(value, _Array) else f"json_quote({text})")
+        pieces.append(text if _as_text(value) else f"json_quote({text})")
     return "(" + " || ".join([*pieces, "'}'"]) + ")"
+
+
+def _as_text(value: Any) -> bool:
+    """Whether SQLite gets `value` as plain JSON text (no JSON subtype), to be embedded as it
+    is: an array, or an object holding one (both written as text, above)."""
+    if isinstance(value, _Array):
+        return True
+    return isinstance(value, _JsonObject) and any(
+        _as_text(inner) for inner in list(value.clauses)[1::2]
+    )
 
 
 @compiles(_JsonObject, "postgresql")
@@ -295,146 +271,3 @@ def page_of(item: Any, rows: Select[Any], key: Any, matching: Select[Any], *orde
         response_body(array(item, rows.join(ids, ids.c.id == key), *order)).label("items"),
         total.label("total"),
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Shapes: the read models' JSON, with the same joins and orders as app/queries.py
-# --------------------------------------------------------------------------------------------
-
-THERAPIES = Therapy.__table__  # type: ignore[attr-defined]
-CONDITIONS = Condition.__table__  # type: ignore[attr-defined]
-SOURCES = Source.__table__  # type: ignore[attr-defined]
-INJECTATES = Injectate.__table__  # type: ignore[attr-defined]
-SIDE_EFFECTS = SideEffect.__table__  # type: ignore[attr-defined]
-INDICATIONS = Indication.__table__  # type: ignore[attr-defined]
-INJECTATE_USES = InjectateUse.__table__  # type: ignore[attr-defined]
-SIDE_EFFECT_REPORTS = SideEffectReport.__table__  # type: ignore[attr-defined]
-FACTS = Fact.__table__  # type: ignore[attr-defined]
-OUTCOMES = Outcome.__table__  # type: ignore[attr-defined]
-THERAPY_SOURCES = TherapySource.__table__  # type: ignore[attr-defined]
-
-
-def source_summary(sources: FromClause = SOURCES) -> Any:
-    return record(SourceSummary, sources)
-
-
-def therapy_summary(therapies: FromClause = THERAPIES) -> Any:
-    return record(TherapySummary, therapies)
-
-
-def condition_summary(conditions: FromClause = CONDITIONS) -> Any:
-    return record(ConditionSummary, conditions)
-
-
-def indications(*where: Any) -> Any:
-    """IndicationPublic items, as app/queries.py `indications_where` orders them."""
-    i, t, c, s = INDICATIONS, THERAPIES, CONDITIONS, SOURCES
-    query = (
-        select(i.c.id)
-        .join(t, i.c.therapy_id == t.c.id)
-        .join(c, i.c.condition_id == c.c.id)
-        .join(s, i.c.source_id == s.c.id)
-        .where(*where)
-    )
-    item = record(
-        IndicationPublic,
-        i,
-        therapy=therapy_summary(),
-        condition=condition_summary(),
-        source=source_summary(),
-    )
-    return array(item, query, t.c.name, c.c.name, s.c.slug, i.c.id)
-
-
-def injectate_uses(*where: Any) -> Any:
-    """InjectateUsePublic items, as `injectate_uses_where` orders them."""
-    u, t, j, s = INJECTATE_USES, THERAPIES, INJECTATES, SOURCES
-    c = CONDITIONS.alias("use_condition")
-    query = (
-        select(u.c.id)
-        .join(t, u.c.therapy_id == t.c.id)
-        .join(j, u.c.injectate_id == j.c.id)
-        .outerjoin(c, u.c.condition_id == c.c.id)
-        .join(s, u.c.source_id == s.c.id)
-        .where(*where)
-    )
-    item = record(
-        InjectateUsePublic,
-        u,
-        therapy=therapy_summary(),
-        injectate=record(InjectateSummary, j),
-        condition=nullable(c.c.id, condition_summary(c)),
-        source=source_summary(),
-    )
-    return array(item, query, t.c.name, j.c.name, s.c.slug, u.c.id)
-
-
-def side_effect_reports(*where: Any) -> Any:
-    """SideEffectReportPublic items, as `side_effect_reports_where` orders them."""
-    r, t, e, s = SIDE_EFFECT_REPORTS, THERAPIES, SIDE_EFFECTS, SOURCES
-    query = (
-        select(r.c.id)
-        .join(t, r.c.therapy_id == t.c.id)
-        .join(e, r.c.side_effect_id == e.c.id)
-        .join(s, r.c.source_id == s.c.id)
-        .where(*where)
-    )
-    item = record(
-        SideEffectReportPublic,
-        r,
-        therapy=therapy_summary(),
-        side_effect=record(SideEffectSummary, e),
-        source=source_summary(),
-    )
-    return array(item, query, t.c.name, e.c.name, s.c.slug, r.c.id)
-
-
-def facts(*where: Any) -> Any:
-    """FactPublic items, as `facts_where` orders them."""
-    f, s = FACTS, SOURCES
-    query = select(f.c.id).join(s, f.c.source_id == s.c.id).where(*where)
-    item = record(FactPublic, f, source=source_summary())
-    return array(item, query, f.c.topic, f.c.attribution, s.c.slug, f.c.id)
-
-
-def outcomes_query() -> Select[Any]:
-    """Outcomes with their therapy, condition (if any) and source, ready for more filters."""
-    o, t, c, s = OUTCOMES, THERAPIES, CONDITIONS, SOURCES
-    return (
-        select(o.c.id)
-        .join(t, o.c.therapy_id == t.c.id)
-        .outerjoin(c, o.c.condition_id == c.c.id)
-        .join(s, o.c.source_id == s.c.id)
-    )
-
-
-def outcome_item() -> Any:
-    """An OutcomeDetail, over `outcomes_query()`."""
-    return record(
-        OutcomeDetail,
-        OUTCOMES,
-        therapy=therapy_summary(),
-        condition=nullable(CONDITIONS.c.id, condition_summary()),
-        source=source_summary(),
-    )
-
-
-def outcomes(*where: Any) -> Any:
-    """OutcomeDetail items, as `outcomes_where` orders them."""
-    query = outcomes_query().where(*where)
-    return array(outcome_item(), query, OUTCOMES.c.evidence_rank, THERAPIES.c.name, OUTCOMES.c.slug)
-
-
-def therapy_sources(*where: Any) -> Any:
-    """SourceSummary items of a therapy, by slug."""
-    query = (
-        select(SOURCES.c.id)
-        .join(THERAPY_SOURCES, THERAPY_SOURCES.c.source_id == SOURCES.c.id)
-        .where(*where)
-    )
-    return array(source_summary(), query, SOURCES.c.slug)
-
-
-def json_response(text: str, *, headers: dict[str, str] | None = None) -> Response:
-    """A body the database wrote, sent as it is."""
-    return Response(content=text.encode(), media_type="application/json", headers=headers)

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import SQLModel, create_engine
 
-from app.seed import SeedError, load_document, read_document
+from app.writes.seed import SeedError, load_document, read_document
 
 EXAMPLE_LIMIT = 2
 EXAMPLE_BASE = "http://127.0.0.1:8000"

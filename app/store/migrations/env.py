@@ -7,7 +7,7 @@ from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from app.config import get_settings
-from app.db import make_engine
+from app.store.engine import make_engine
 
 config = context.config
 engine = config.attributes.get("engine") or make_engine(get_settings().database_url)

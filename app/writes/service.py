@@ -22,25 +22,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Body, Header, Request, Response
 from pydantic import ValidationError
 from sqlalchemy import Engine, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
-from app.audit import append_entry
-from app.dataset import begin_write, bump_version
-from app.errors import (
-    Conflict,
-    InvalidParam,
-    InvalidRequest,
-    NotFound,
-    PreconditionFailed,
-    problem_responses,
-)
-from app.etags import check_if_match, record_etag
+from app.errors import Conflict, InvalidParam, InvalidRequest, NotFound, PreconditionFailed
 from app.models import (
     EVIDENCE_RANK,
     ApiKey,
@@ -71,9 +60,11 @@ from app.models import (
     TherapyWrite,
     utcnow,
 )
-from app.pagination import absolute_url
-from app.search import index_record, unindex_record
-from app.seed import ENTITIES, ENTITY_BY_KEY, LINKS, SOURCE_REF, Change, Ref, sync_document
+from app.search.index import index_record, unindex_record
+from app.store.version import begin_write, bump_version
+from app.writes.audit import append_document_entry, append_entry
+from app.writes.etags import check_if_match, record_etag
+from app.writes.seed import ENTITIES, ENTITY_BY_KEY, LINKS, SOURCE_REF, Change, Ref, sync_document
 
 # --------------------------------------------------------------------------------------------
 # What can be written, described once from the seed's specs
@@ -682,73 +673,12 @@ def import_document(
         if changes:
             state = session.get(DatasetState, 1)
             assert state is not None
-            counts = dict.fromkeys(("add", "change", "remove"), 0)
-            for change in changes:
-                counts[change.action] += 1
-            append_entry(
+            append_document_entry(
                 session,
-                key_name=IMPORT_ACTOR,
-                action=AuditAction.import_,
-                record_type=RecordType.dataset,
-                record=name,
+                actor=IMPORT_ACTOR,
+                name=name,
+                changes=changes,
                 dataset_version=state.version,
-                at=utcnow(),
-                before=None,
-                after={**counts, "changes": [str(change) for change in changes]},
             )
         session.commit()
     return changes
-
-
-# --------------------------------------------------------------------------------------------
-# What the write routes share
-# --------------------------------------------------------------------------------------------
-
-CREATE_ERRORS = problem_responses(401, 403, 409, 422)
-LINK_CREATE_ERRORS = problem_responses(401, 403, 404, 409, 422)
-CHANGE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
-MAX_ID = 2**31 - 1
-"""The largest key an INTEGER column holds on both engines: a larger id in a URL is a 422."""
-
-IfMatch = Annotated[
-    str | None,
-    Header(
-        alias="If-Match",
-        description="The record's ETag, from a GET or the last write. Required: without it the "
-        "answer is 428; with an older version, 412 and nothing is written.",
-    ),
-]
-
-MergePatch = Annotated[
-    dict[str, Any],
-    Body(
-        media_type="application/merge-patch+json",
-        description="A JSON merge patch (RFC 7396): the fields to change; null removes an "
-        "optional field. `application/json` is accepted too.",
-    ),
-]
-
-
-def merge_patch_body(model: type[SQLModel]) -> dict[str, Any]:
-    """`openapi_extra` that documents a PATCH body as `model` with every field optional."""
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    schema.pop("$defs", None)
-    schema.pop("required", None)
-    schema["title"] = f"{model.__name__}Patch"
-    return {"requestBody": {"content": {"application/merge-patch+json": {"schema": schema}}}}
-
-
-def publish(
-    request: Request,
-    written: Written,
-    response: Response | None = None,
-    *,
-    location: str | None = None,
-) -> None:
-    """After the commit: this process's caches move at once; the response gets ETag/Location."""
-    if written.dataset_version is not None:
-        request.app.state.dataset_version.set(written.dataset_version)
-    if response is not None:
-        response.headers["ETag"] = written.etag
-        if location is not None:
-            response.headers["Location"] = absolute_url(request, location)

@@ -23,9 +23,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.db import SessionDep
 from app.errors import Conflict, Forbidden, NotFound, Unauthorized
 from app.models import ROLE_RANK, ApiKey, ApiKeyCreate, Role, utcnow
+from app.store.engine import SessionDep
 
 KEY_PREFIX = "kb_"
 REALM = "knowledge base"

@@ -1,0 +1,95 @@
+"""Errors on the wire: FastAPI's and Starlette's own errors, and the typed errors of
+app/errors.py, all answered as one problem+json body (RFC 9457). No stack trace, SQL or file
+path ever reaches a client: an unexpected error is logged by the request guard and answered
+with a plain 500.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from fastapi.routing import iter_route_contexts
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.errors import ApiError, InvalidParam, json_path, problem_response
+
+
+def _location(loc: tuple[int | str, ...]) -> tuple[str, str]:
+    where = str(loc[0]) if loc else "body"
+    return where, json_path(loc[1:]) if len(loc) > 1 else where
+
+
+def validation_params(errors: Sequence[Any]) -> list[InvalidParam]:
+    params = []
+    for error in errors:
+        where, name = _location(tuple(error.get("loc", ())))
+        params.append(
+            InvalidParam(name=name, reason=str(error.get("msg", "invalid")), location=where)
+        )
+    return params
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return problem_response(
+        exc.status,
+        exc.detail,
+        problem_type=exc.problem_type,
+        instance=request.url.path,
+        invalid_params=exc.invalid_params,
+        headers=exc.headers,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    params = validation_params(exc.errors())
+    names = ", ".join(sorted({p.name for p in params}))
+    return problem_response(
+        422,
+        f"Invalid request: {names}.",
+        problem_type="validation-error",
+        instance=request.url.path,
+        invalid_params=params,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"No resource at {request.url.path}."
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}."
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+    return problem_response(exc.status_code, detail, instance=request.url.path, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method of every route on this path: Starlette's 405 names only the first route's
+    (a path with GET and PATCH is two routes)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        path_regex = getattr(route, "path_regex", None)
+        if route.methods and path_regex is not None and path_regex.match(request.url.path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    # Starlette re-raises the error after this answer; the request guard (app/request_guard.py)
+    # logs it once, with the request id.
+    return problem_response(500, "The server could not answer this request.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,96 @@
+"""The order of the layers a request passes through, in one place.
+
+From the outside in:
+
+1. `RequestGuardMiddleware` (app/http/request_guard.py): request id, size and text limits,
+   rate limit, the access log line, the last-resort 500. It first offers the request to the
+   response cache's `stored_answer`, so a cache hit is sent from here.
+2. `HttpCacheMiddleware` (app/http/cache.py): stores and revalidates GET answers per dataset
+   version (ETag, 304), compresses them, adds the common headers.
+3. FastAPI itself (`KnowledgeBaseAPI.serve`): its middleware stack (CORS, added here with
+   `add_middleware`, and Starlette's error pages), then the route index
+   (app/http/route_index.py) and the routers.
+
+The guard and the cache are not added with `add_middleware`: they sit in front of FastAPI
+(`KnowledgeBaseAPI.front`), so a cache hit is answered before FastAPI's own layers run, which
+halves what a hit costs (docs/decisions). The consequence to remember: a middleware added with
+`app.add_middleware` runs only on cache misses, never on hits. Anything every response must
+carry (CORS for any origin, nosniff, referrer policy) is therefore in `common_headers`, which
+the cache stores with each answer; per-request work belongs in the guard.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.config import Settings
+from app.http.cache import HttpCacheMiddleware
+from app.http.rate_limit import RateLimiter
+from app.http.request_guard import RequestGuardMiddleware
+
+EXPOSED_HEADERS = ["ETag", "Link", "Location", "Retry-After", "X-Request-ID"]
+
+
+def common_headers(*, any_origin: bool) -> list[tuple[bytes, bytes]]:
+    """Headers on every response. With any origin allowed, CORS needs no per-request answer:
+    a public read API says `*` (never with credentials) even to requests without Origin, so a
+    cached response serves every origin alike."""
+    headers = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+    if any_origin:
+        headers += [
+            (b"access-control-allow-origin", b"*"),
+            (b"access-control-expose-headers", ", ".join(EXPOSED_HEADERS).encode()),
+        ]
+    return headers
+
+
+class KnowledgeBaseAPI(FastAPI):
+    """FastAPI with the request guard and the response cache in front of everything FastAPI
+    does per request: a cache hit is answered before FastAPI's own layers (error pages,
+    telemetry, body limit, router) run, which halves what a hit costs."""
+
+    front: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.front is not None:
+            await self.front(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """FastAPI itself, behind `front`."""
+        await super().__call__(scope, receive, send)
+
+
+def install_stack(app: KnowledgeBaseAPI, settings: Settings) -> None:
+    """CORS inside FastAPI; the response cache and the request guard in front of it."""
+    any_origin = "*" in settings.cors_origins
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+        expose_headers=EXPOSED_HEADERS,
+        allow_credentials=False,
+        max_age=600,
+    )
+    cache = HttpCacheMiddleware(
+        app.serve,
+        version=app.state.dataset_version,
+        max_age=settings.cache_max_age,
+        max_bytes=settings.response_cache_bytes,
+        vary_on_origin=not any_origin,
+        extra_headers=common_headers(any_origin=any_origin),
+    )
+    app.front = RequestGuardMiddleware(
+        cache,
+        max_body_bytes=settings.max_body_bytes,
+        rate_limiter=RateLimiter(
+            per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
+        )
+        if settings.rate_limit_per_minute
+        else None,
+        stored_answer=cache.stored_answer,
+    )

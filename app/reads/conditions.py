@@ -1,0 +1,286 @@
+"""Conditions: a page of them (filtered, or found by text), one condition's detail, and the
+clinician's question, which therapies for this condition and how well, each written by the
+database."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Select, bindparam, exists, func, null, or_, union
+from sqlmodel import Session, select
+
+from app.errors import NotFound
+from app.models import (
+    EVIDENCE_RANK,
+    Condition,
+    ConditionDetail,
+    ConditionListItem,
+    ConditionPublic,
+    ConditionSummary,
+    ConditionTherapy,
+    SearchMatch,
+    SearchType,
+    TherapySummary,
+)
+from app.reads.facets import ConditionFacet, condition_facets
+from app.reads.pages import PageBody, order_by
+from app.reads.shapes import (
+    CONDITION_SOURCES,
+    CONDITIONS,
+    INDICATIONS,
+    INDICATIONS_SHAPE,
+    INJECTATE_USES,
+    INJECTATE_USES_SHAPE,
+    INJECTATES,
+    OUTCOMES,
+    OUTCOMES_SHAPE,
+    SIDE_EFFECT_REPORTS,
+    SIDE_EFFECT_REPORTS_SHAPE,
+    THERAPIES,
+    detail,
+    sources_of,
+    therapies_through,
+)
+from app.reads.sql_json import array, correlated, page_of, record, response_body
+from app.search.query import Hit, code_filter, search
+from app.store.engine import Prepared
+
+
+@functools.lru_cache(maxsize=64)
+def condition_ids(filters: frozenset[str]) -> Select[Any]:
+    """The ids of the conditions matching `filters`, the names of the values bound at
+    execution: `body_region`, `category`, `therapy` (a slug) and `code_low`/`code_high`
+    (`app.search.query.code_range`)."""
+    query = select(CONDITIONS.c.id)
+    if "code_low" in filters:
+        query = query.where(code_filter(bounded="code_high" in filters))
+    for name in ("body_region", "category"):
+        if name in filters:
+            query = query.where(CONDITIONS.c[name] == bindparam(name))
+    if "therapy" in filters:
+        used_for = (
+            select(INDICATIONS.c.condition_id)
+            .join(THERAPIES, INDICATIONS.c.therapy_id == THERAPIES.c.id)
+            .where(THERAPIES.c.slug == bindparam("therapy"))
+        )
+        query = query.where(CONDITIONS.c.id.in_(used_for))
+    return query
+
+
+@functools.lru_cache(maxsize=256)
+def condition_list_statement(filters: frozenset[str], sort: str) -> Prepared:
+    """For one combination of filters and a sort: a page of conditions as JSON (`items`, each
+    with `match` null) and the count (`total`), in one statement."""
+    item = record(ConditionListItem, CONDITIONS, match=null())
+    rows = select(CONDITIONS.c.id)
+    order = order_by(Condition, sort)
+    return Prepared(page_of(item, rows, CONDITIONS.c.id, condition_ids(filters), *order))
+
+
+def condition_page(
+    connection: Connection,
+    filters: dict[str, Any],
+    sort: str,
+    facets: list[ConditionFacet] | None,
+    limit: int,
+    offset: int,
+) -> PageBody:
+    """The page of conditions matching `filters` (the bound values of `condition_ids`)."""
+    statement = condition_list_statement(frozenset(filters), sort)
+    found = statement.first(connection, **filters, limit=limit, offset=offset)
+    assert found is not None
+    ids: Any = condition_ids(frozenset(filters)).params(**filters) if facets else []
+    return PageBody(
+        found.items,
+        found.total,
+        {"did_you_mean": [], "facets": condition_facets(connection, ids, facets)},
+    )
+
+
+@functools.lru_cache(maxsize=128)
+def condition_items(count: int) -> Prepared:
+    """`count` conditions by id (bound as `id0`, `id1` ...), each as the JSON of a list item
+    without its `match`: one statement text per page length, run on the driver's cursor."""
+    ids: list[Any] = [bindparam(f"id{number}") for number in range(count)]
+    item = response_body(record(ConditionPublic, CONDITIONS))
+    return Prepared(select(CONDITIONS.c.id, item).where(CONDITIONS.c.id.in_(ids)))
+
+
+assert list(ConditionListItem.model_fields) == [*ConditionPublic.model_fields, "match"]
+assert list(SearchMatch.model_fields) == ["field", "text"]  # as `_with_match` writes it
+
+
+def condition_search_page(
+    connection: Connection,
+    q: str,
+    filters: dict[str, Any],
+    sort: str | None,
+    facets: list[ConditionFacet] | None,
+    limit: int,
+    offset: int,
+) -> PageBody:
+    """The page of conditions matching `q` (and `filters`, the bound values of
+    `condition_ids`), best match first unless sorted, each item with its `match` added."""
+    result = search(connection, q, types=[SearchType.condition])
+    hits = {hit.record_id: hit for hit in result.hits}
+    if filters:
+        matching = condition_ids(frozenset(filters)).where(CONDITIONS.c.id.in_(list(hits)))
+        kept = set(connection.execute(matching, filters).scalars())
+        hits = {record_id: hit for record_id, hit in hits.items() if record_id in kept}
+    if sort is None:
+        window = list(hits)[offset : offset + limit]
+    else:
+        ordered = (
+            select(CONDITIONS.c.id)
+            .where(CONDITIONS.c.id.in_(list(hits)))
+            .order_by(*order_by(Condition, sort))
+            .limit(limit)
+            .offset(offset)
+        )
+        window = list(connection.execute(ordered).scalars())
+    ids = {f"id{number}": record_id for number, record_id in enumerate(window)}
+    found: dict[int, str] = (
+        dict(condition_items(len(window)).all(connection, **ids)) if window else {}
+    )
+    items = ",".join(_with_match(found[record_id], hits[record_id]) for record_id in window)
+    return PageBody(
+        f"[{items}]",
+        len(hits),
+        {
+            "did_you_mean": result.did_you_mean,
+            "facets": condition_facets(connection, list(hits), facets),
+        },
+    )
+
+
+def _with_match(item: str, hit: Hit) -> str:
+    """A list item's JSON with `match`, its last field, added."""
+    match = orjson.dumps({"field": hit.field, "text": hit.text}).decode()
+    return f'{item[:-1]},"match":{match}}}'
+
+
+_CONDITION = CONDITIONS.alias("detail_condition")
+"""The detail's condition row: an alias, since its lists join `conditions` themselves."""
+
+CONDITION_DETAIL = detail(
+    ConditionDetail,
+    _CONDITION,
+    therapies=correlated(
+        therapies_through(INDICATIONS, INDICATIONS.c.condition_id == _CONDITION.c.id), _CONDITION
+    ),
+    indications=INDICATIONS_SHAPE.within(_CONDITION, INDICATIONS.c.condition_id == _CONDITION.c.id),
+    outcomes=OUTCOMES_SHAPE.within(_CONDITION, OUTCOMES.c.condition_id == _CONDITION.c.id),
+    sources=correlated(
+        sources_of(CONDITION_SOURCES, CONDITION_SOURCES.c.condition_id == _CONDITION.c.id),
+        _CONDITION,
+    ),
+)
+
+
+def condition_detail(connection: Connection | Session, slug: str) -> Any:
+    """The condition's key and version (its ETag) and its ConditionDetail as JSON (`body`)."""
+    found = CONDITION_DETAIL.first(connection, key=slug)
+    if found is None:
+        raise NotFound(f"No condition with slug '{slug}'.")
+    return found
+
+
+CONDITION_KEY = Prepared(
+    select(
+        CONDITIONS.c.id, response_body(record(ConditionSummary, CONDITIONS)).label("summary")
+    ).where(CONDITIONS.c.slug == bindparam("slug"))
+)
+
+
+def condition_therapy_page(
+    connection: Connection, slug: str, filters: dict[str, Any], limit: int, offset: int
+) -> PageBody:
+    """The page of the condition's therapies matching `filters` (the bound values of
+    `condition_therapy_statement`), with the condition's summary."""
+    condition = CONDITION_KEY.first(connection, slug=slug)
+    if condition is None:
+        raise NotFound(f"No condition with slug '{slug}'.")
+    statement = condition_therapy_statement(frozenset(filters))
+    values = {"condition_id": condition.id, **filters}
+    found = statement.first(connection, **values, limit=limit, offset=offset)
+    assert found is not None
+    return PageBody(found.items, found.total, {"condition": orjson.Fragment(condition.summary)})
+
+
+_THERAPY = THERAPIES.alias("condition_therapy")
+"""A therapy listed for the condition: an alias, since its lists join `therapies` too."""
+
+
+def _strongest_outcome(column: Any) -> Any:
+    """`column` of the therapy's strongest outcome for the condition itself (null if none)."""
+    return (
+        select(column)
+        .where(
+            OUTCOMES.c.therapy_id == _THERAPY.c.id,
+            OUTCOMES.c.condition_id == bindparam("condition_id"),
+        )
+        .order_by(OUTCOMES.c.evidence_rank, OUTCOMES.c.slug)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def condition_therapy_statement(filters: frozenset[str]) -> Prepared:
+    """For one combination of filters: a page of ConditionTherapy items as JSON (`items`), and
+    the count (`total`), in one statement.
+
+    A therapy is listed when a source names it for the condition (an indication) or reports an
+    outcome for it there. Its outcomes are those for the condition, then those stated for no
+    condition; its best evidence level counts only the first, so a general claim or review of
+    the therapy is listed but does not raise its level here. Strongest evidence first.
+    """
+    here: Any = bindparam("condition_id")
+    uses_here = or_(INJECTATE_USES.c.condition_id.is_(None), INJECTATE_USES.c.condition_id == here)
+    outcomes_here = or_(OUTCOMES.c.condition_id == here, OUTCOMES.c.condition_id.is_(None))
+    best_rank = _strongest_outcome(OUTCOMES.c.evidence_rank)
+    therapy_ids = union(
+        select(INDICATIONS.c.therapy_id).where(INDICATIONS.c.condition_id == here),
+        select(OUTCOMES.c.therapy_id).where(OUTCOMES.c.condition_id == here),
+    )
+    query = select(_THERAPY.c.id).where(_THERAPY.c.id.in_(therapy_ids))
+    if "injectate" in filters:
+        query = query.where(
+            exists().where(
+                INJECTATE_USES.c.therapy_id == _THERAPY.c.id,
+                uses_here,
+                INJECTATE_USES.c.injectate_id == INJECTATES.c.id,
+                INJECTATES.c.slug == bindparam("injectate"),
+            )
+        )
+    if "max_rank" in filters:
+        query = query.where(best_rank <= bindparam("max_rank"))
+    of_therapy = {
+        "indications": INDICATIONS_SHAPE.array(
+            INDICATIONS.c.therapy_id == _THERAPY.c.id, INDICATIONS.c.condition_id == here
+        ),
+        "injectates": INJECTATE_USES_SHAPE.array(
+            INJECTATE_USES.c.therapy_id == _THERAPY.c.id, uses_here
+        ),
+        "outcomes": array(
+            OUTCOMES_SHAPE.item,
+            OUTCOMES_SHAPE.rows.where(OUTCOMES.c.therapy_id == _THERAPY.c.id, outcomes_here),
+            OUTCOMES.c.evidence_rank,
+            OUTCOMES.c.condition_id.is_(None),
+            OUTCOMES.c.slug,
+        ),
+        "side_effects": SIDE_EFFECT_REPORTS_SHAPE.array(
+            SIDE_EFFECT_REPORTS.c.therapy_id == _THERAPY.c.id
+        ),
+    }
+    item = record(
+        ConditionTherapy,
+        _THERAPY,
+        therapy=record(TherapySummary, _THERAPY),
+        best_evidence_level=_strongest_outcome(OUTCOMES.c.evidence_level),
+        **{name: correlated(items, _THERAPY) for name, items in of_therapy.items()},
+    )
+    order = [func.coalesce(best_rank, len(EVIDENCE_RANK)), _THERAPY.c.name, _THERAPY.c.id]
+    return Prepared(page_of(item, select(_THERAPY.c.id), _THERAPY.c.id, query, *order))

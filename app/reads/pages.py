@@ -1,0 +1,45 @@
+"""What every list read shares: its answer (`PageBody`), its order, and a page of ORM rows.
+
+The wire side of a page (links, the Link header, the body around the items) is
+app/http/pagination.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, literal_column
+from sqlmodel import Session, select
+
+
+@dataclass(frozen=True)
+class PageBody:
+    """A page as a read returns it: its items as the database wrote them (a JSON array), how
+    many match in all, and any fields the list adds after the common ones (facets ...)."""
+
+    items: str
+    total: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def fetch_page(
+    session: Session,
+    statement: Any,
+    *,
+    order_by: list[Any],
+    limit: int,
+    offset: int,
+) -> tuple[list[Any], int]:
+    """One page of `statement` in an explicit order, and the total count."""
+    counted = statement.with_only_columns(literal_column("1"), maintain_column_froms=True)
+    total: int = session.exec(select(func.count()).select_from(counted.subquery())).one()
+    rows = session.exec(statement.order_by(*order_by).limit(limit).offset(offset))
+    return list(rows.all()), total
+
+
+def order_by(table: Any, sort: str) -> list[ColumnElement[Any]]:
+    """`name` ascending, `-name` descending, then the primary key so ties stay in one order."""
+    column = getattr(table, sort.removeprefix("-"))
+    primary = column.desc() if sort.startswith("-") else column.asc()
+    return [primary, table.id.asc()]

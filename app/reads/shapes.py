@@ -1,0 +1,249 @@
+"""The shapes several answers embed, each defined once: its fields (from its read model), its
+joins and its order.
+
+A therapy's detail, a condition's detail and a source's citations all list indications; each
+takes them from `INDICATIONS_SHAPE` here, filtered by its own key, so the joins and the order
+of an indication are written in one place. The resource modules beside this one build their
+answers from these shapes (app/reads/conditions.py, therapies.py ...), and the routes send
+what the database wrote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import FromClause, Select, Table, bindparam, select
+
+from app.models import (
+    Condition,
+    ConditionSource,
+    ConditionSummary,
+    Fact,
+    FactPublic,
+    Indication,
+    IndicationPublic,
+    Injectate,
+    InjectateSource,
+    InjectateSummary,
+    InjectateUse,
+    InjectateUsePublic,
+    Outcome,
+    OutcomeDetail,
+    OutcomeSummary,
+    SideEffect,
+    SideEffectReport,
+    SideEffectReportPublic,
+    SideEffectSource,
+    SideEffectSummary,
+    Source,
+    SourceSummary,
+    Therapy,
+    TherapySource,
+    TherapySummary,
+)
+from app.reads.sql_json import array, correlated, nullable, page_of, record, response_body
+from app.store.engine import Prepared
+
+
+def _table(model: Any) -> Table:
+    return model.__table__  # type: ignore[no-any-return]
+
+
+THERAPIES = _table(Therapy)
+CONDITIONS = _table(Condition)
+SOURCES = _table(Source)
+INJECTATES = _table(Injectate)
+SIDE_EFFECTS = _table(SideEffect)
+INDICATIONS = _table(Indication)
+INJECTATE_USES = _table(InjectateUse)
+SIDE_EFFECT_REPORTS = _table(SideEffectReport)
+FACTS = _table(Fact)
+OUTCOMES = _table(Outcome)
+THERAPY_SOURCES = _table(TherapySource)
+CONDITION_SOURCES = _table(ConditionSource)
+INJECTATE_SOURCES = _table(InjectateSource)
+SIDE_EFFECT_SOURCES = _table(SideEffectSource)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A list shape: `item` (a JSON object) for each row of `rows` (its joins), in `order`."""
+
+    item: Any
+    rows: Select[Any]
+    order: tuple[Any, ...]
+
+    def array(self, *where: Any) -> Any:
+        """The items whose rows match `where`, as a JSON array in the shape's order."""
+        return array(self.item, self.rows.where(*where), *self.order)
+
+    def within(self, outer: FromClause, *where: Any) -> Any:
+        """`array(*where)` for each row of `outer`, a table of the enclosing statement."""
+        return correlated(self.array(*where), outer)
+
+
+def detail(model: type[BaseModel], table: FromClause, **nested: Any) -> Prepared:
+    """One record's detail, found by its slug (bound as `key`): its `id`, `slug` and `version`
+    (its ETag) and its `body`, the model as JSON (`nested`: the values of the fields that are
+    not columns of `table`, arrays made with `Shape.within(table, ...)` and the like)."""
+    body = record(model, table, **nested)
+    return Prepared(
+        select(table.c.id, table.c.slug, table.c.version, response_body(body).label("body")).where(
+            table.c.slug == bindparam("key")
+        )
+    )
+
+
+def record_page(
+    model: type[BaseModel], table: Table, matching: Select[Any], *order: Any
+) -> Prepared:
+    """A page of `model` objects, one per row of `table` whose id `matching` selects, in
+    `order`, with the count (`items`, `total`; bound `limit` and `offset`)."""
+    return Prepared(page_of(record(model, table), select(table.c.id), table.c.id, matching, *order))
+
+
+# --------------------------------------------------------------------------------------------
+# Summaries: a record one level down
+# --------------------------------------------------------------------------------------------
+
+
+def source_summary(sources: FromClause = SOURCES) -> Any:
+    return record(SourceSummary, sources)
+
+
+def therapy_summary(therapies: FromClause = THERAPIES) -> Any:
+    return record(TherapySummary, therapies)
+
+
+def condition_summary(conditions: FromClause = CONDITIONS) -> Any:
+    return record(ConditionSummary, conditions)
+
+
+def sources_of(link: Table, owner: Any) -> Any:
+    """SourceSummary items of a record through its source link table (`owner`: the link's
+    column equal to the record's id, e.g. `THERAPY_SOURCES.c.therapy_id == outer.c.id`), by
+    slug."""
+    rows = select(SOURCES.c.id).join(link, link.c.source_id == SOURCES.c.id).where(owner)
+    return array(source_summary(), rows, SOURCES.c.slug)
+
+
+def therapies_through(link: Table, *where: Any) -> Any:
+    """TherapySummary items of the therapies a link table names (each once), by name."""
+    rows = (
+        select(THERAPIES.c.id)
+        .join(link, link.c.therapy_id == THERAPIES.c.id)
+        .where(*where)
+        .group_by(THERAPIES.c.id)  # a join, not IN: a subquery here would not correlate
+    )
+    return array(therapy_summary(), rows, THERAPIES.c.name, THERAPIES.c.slug)
+
+
+def citing(table: Table, summary: type[BaseModel], link: Table, owner: Any, *where: Any) -> Any:
+    """Summaries of the records of `table` whose source link (`owner`: the link's column naming
+    them) matches `where`, by slug."""
+    rows = select(table.c.id).join(link, owner == table.c.id).where(*where)
+    return array(record(summary, table), rows, table.c.slug)
+
+
+def outcome_summaries(*where: Any) -> Any:
+    return array(
+        record(OutcomeSummary, OUTCOMES), select(OUTCOMES.c.id).where(*where), OUTCOMES.c.slug
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Links and outcomes, with the records they connect
+# --------------------------------------------------------------------------------------------
+
+
+def _indications() -> Shape:
+    i, t, c, s = INDICATIONS, THERAPIES, CONDITIONS, SOURCES
+    rows = (
+        select(i.c.id)
+        .join(t, i.c.therapy_id == t.c.id)
+        .join(c, i.c.condition_id == c.c.id)
+        .join(s, i.c.source_id == s.c.id)
+    )
+    item = record(
+        IndicationPublic,
+        i,
+        therapy=therapy_summary(),
+        condition=condition_summary(),
+        source=source_summary(),
+    )
+    return Shape(item, rows, (t.c.name, c.c.name, s.c.slug, i.c.id))
+
+
+def _injectate_uses() -> Shape:
+    u, t, j, s = INJECTATE_USES, THERAPIES, INJECTATES, SOURCES
+    c = CONDITIONS.alias("use_condition")
+    rows = (
+        select(u.c.id)
+        .join(t, u.c.therapy_id == t.c.id)
+        .join(j, u.c.injectate_id == j.c.id)
+        .outerjoin(c, u.c.condition_id == c.c.id)
+        .join(s, u.c.source_id == s.c.id)
+    )
+    item = record(
+        InjectateUsePublic,
+        u,
+        therapy=therapy_summary(),
+        injectate=record(InjectateSummary, j),
+        condition=nullable(c.c.id, condition_summary(c)),
+        source=source_summary(),
+    )
+    return Shape(item, rows, (t.c.name, j.c.name, s.c.slug, u.c.id))
+
+
+def _side_effect_reports() -> Shape:
+    r, t, e, s = SIDE_EFFECT_REPORTS, THERAPIES, SIDE_EFFECTS, SOURCES
+    rows = (
+        select(r.c.id)
+        .join(t, r.c.therapy_id == t.c.id)
+        .join(e, r.c.side_effect_id == e.c.id)
+        .join(s, r.c.source_id == s.c.id)
+    )
+    item = record(
+        SideEffectReportPublic,
+        r,
+        therapy=therapy_summary(),
+        side_effect=record(SideEffectSummary, e),
+        source=source_summary(),
+    )
+    return Shape(item, rows, (t.c.name, e.c.name, s.c.slug, r.c.id))
+
+
+def _facts() -> Shape:
+    f, s = FACTS, SOURCES
+    rows = select(f.c.id).join(s, f.c.source_id == s.c.id)
+    item = record(FactPublic, f, source=source_summary())
+    return Shape(item, rows, (f.c.topic, f.c.attribution, s.c.slug, f.c.id))
+
+
+def _outcomes() -> Shape:
+    o, t, c, s = OUTCOMES, THERAPIES, CONDITIONS, SOURCES
+    rows = (
+        select(o.c.id)
+        .join(t, o.c.therapy_id == t.c.id)
+        .outerjoin(c, o.c.condition_id == c.c.id)
+        .join(s, o.c.source_id == s.c.id)
+    )
+    item = record(
+        OutcomeDetail,
+        o,
+        therapy=therapy_summary(),
+        condition=nullable(c.c.id, condition_summary()),
+        source=source_summary(),
+    )
+    return Shape(item, rows, (o.c.evidence_rank, t.c.name, o.c.slug))
+
+
+INDICATIONS_SHAPE = _indications()
+INJECTATE_USES_SHAPE = _injectate_uses()
+SIDE_EFFECT_REPORTS_SHAPE = _side_effect_reports()
+FACTS_SHAPE = _facts()
+OUTCOMES_SHAPE = _outcomes()
+"""OutcomeDetail items, strongest evidence first (a condition's therapies order them their own
+way: app/reads/conditions.py)."""
