@@ -13,7 +13,7 @@ non-zero), booleans `true`/`false`, JSON columns (aliases, codes ...) embedded. 
 validate every body against its model, and its re-serialization, on both engines. This module
 holds the constructs only; the shapes built with them are app/reads/shapes.py and the
 resource modules beside it. Why answers are written by the database:
-docs/decisions/0001-sql-built-json.md.
+docs/decisions/0001-sql-built-json-responses.md.
 """
 
 from __future__ import annotations
