@@ -51,9 +51,10 @@ def _object_sqlite(element: _JsonObject, compiler: SQLCompiler, **kw: Any) -> st
     if not any(_as_text(value) for value in values):
         return f"json_object({compiler.process(element.clauses, **kw)})"
     # An array is a subquery's text, which json_object would take for a string: embedding it
-    # as JSON means json() parsing it all again (for a therapy's detail, a quarter of the
-    # statement's time). So the object is written as text: each key, then each value as
-    # json_quote writes it (as json_object would; JSON values unchanged), arrays as they are.
+    # as JSON means json() parsing it all again, a large share of a detail's statement
+    # (docs/decisions/0001-sql-built-json-responses.md). So the object is written as text: each
+    # key, then each value as json_quote writes it (as json_object would; JSON values
+    # unchanged), arrays as they are.
     pieces = []
     for n, (key, value) in enumerate(zip(keys, values, strict=True)):
         name = key.name.strip("'")
@@ -88,7 +89,8 @@ class _Timestamp(FunctionElement[Any]):
 def _timestamp_sqlite(element: _Timestamp, compiler: SQLCompiler, **kw: Any) -> str:
     # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC (app/models.py UTCDateTime): its one
     # space becomes the T, and a zero fraction goes (the only '.'). Two replace() calls cost
-    # less than the six substr() of a CASE, which a therapy's detail repeats some fifty times.
+    # less than the six substr() of a CASE, which a therapy's detail repeats for every
+    # timestamp it embeds (docs/decisions/0001-sql-built-json-responses.md).
     x = compiler.process(element.clauses, **kw)
     return f"(replace(replace({x}, ' ', 'T'), '.000000', '') || 'Z')"
 
