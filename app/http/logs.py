@@ -33,7 +33,8 @@ def logging_config(level: str) -> dict[str, Any]:
     """A dictConfig for the app's and uvicorn's loggers (uvicorn's own access log is off:
     the app writes its own access line with the request id)."""
     # No record needs its caller's frame, thread or process (the lines carry the request id):
-    # skipping them is the logging HOWTO's "Optimization" advice and halves an access line.
+    # skipping them is the logging HOWTO's "Optimization" advice, and a large part of what an
+    # access line costs (docs/decisions/0003-cache-hits-sent-by-the-request-guard.md).
     logging._srcfile = None
     logging.logThreads = False
     logging.logProcesses = False

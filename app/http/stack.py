@@ -12,11 +12,12 @@ From the outside in:
    (app/http/route_index.py) and the routers.
 
 The guard and the cache are not added with `add_middleware`: they sit in front of FastAPI
-(`KnowledgeBaseAPI.front`), so a cache hit is answered before FastAPI's own layers run, which
-halves what a hit costs (docs/decisions). The consequence to remember: a middleware added with
-`app.add_middleware` runs only on cache misses, never on hits. Anything every response must
-carry (CORS for any origin, nosniff, referrer policy) is therefore in `common_headers`, which
-the cache stores with each answer; per-request work belongs in the guard.
+(`KnowledgeBaseAPI.front`), so a cache hit is answered before FastAPI's own layers run and
+does not pay for them (docs/decisions/0003-cache-hits-sent-by-the-request-guard.md). The
+consequence to remember: a middleware added with `app.add_middleware` runs only on cache
+misses, never on hits. Anything every response must carry (CORS for any origin, nosniff,
+referrer policy) is therefore in `common_headers`, which the cache stores with each answer;
+per-request work belongs in the guard.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def common_headers(*, any_origin: bool) -> list[tuple[bytes, bytes]]:
 class KnowledgeBaseAPI(FastAPI):
     """FastAPI with the request guard and the response cache in front of everything FastAPI
     does per request: a cache hit is answered before FastAPI's own layers (error pages,
-    telemetry, body limit, router) run, which halves what a hit costs."""
+    telemetry, body limit, router) run, and a hit does not pay for them
+    (docs/decisions/0003-cache-hits-sent-by-the-request-guard.md)."""
 
     front: ASGIApp | None = None
 
