@@ -104,7 +104,8 @@ class Entry:
 
     def variant(self, encoding: str, *, fast: bool = False) -> Variant:
         """The body in one content-coding, compressed once and kept (`fast` for a body
-        sent once and not kept: it trades a few percent of size for a third of the time)."""
+        sent once and not kept: it trades a little size for much less of the request's time;
+        docs/decisions/0004-gzip-by-zlib-ng.md)."""
         found = self.variants.get(encoding)
         if found is None:
             body = compress(self.body, encoding, fast=fast)
@@ -124,11 +125,10 @@ def compress(body: bytes, encoding: str, *, fast: bool = False) -> bytes:
     if encoding == "br":
         return bytes(brotli.compress(body, quality=1 if fast else 5))
     if encoding == "gzip":
-        # zlib-ng (wbits=31: a gzip member, mtime 0): at level 1, under half of zlib's time.
+        # zlib-ng (wbits=31: a gzip member, mtime 0): at level 1, much faster than zlib.
         # Not ISA-L, faster still: after one ISA-L call on this AVX-512 machine, everything
-        # the thread ran was slower (a bare app that called it once: 9-14% fewer requests/s;
-        # cached hits: 26.8k req/s with it, 30.5k without), likely its vector code leaving
-        # the registers' upper halves dirty.
+        # the thread ran was slower, cached hits included, likely its vector code leaving
+        # the registers' upper halves dirty (docs/decisions/0004-gzip-by-zlib-ng.md).
         return zlib_ng.compress(body, 1 if fast else 6, wbits=31)
     return body
 
