@@ -153,10 +153,10 @@ def term_rank(words: int, weight: int, length: int) -> int:
     terms holding the query's words in (words left unmatched, then the query as a prefix,
     which the phrase scan finds, then field weight, then similarity), so that the bounded
     posting scan keeps the terms that rank best. Ordered by weight first, as in format 1, a
-    common word's scan at 100k records was filled by long names, and the shorter synonyms
-    that rank above them never became candidates: the first page shared no hit with the
-    uncapped ranking's for 11 common words of bench/generate.py. Fits PostgreSQL's 32-bit
-    INTEGER."""
+    common word's scan in a large knowledge base was filled by long names, and the shorter
+    synonyms that rank above them never became candidates: the first page shared no hit with
+    the uncapped ranking's (docs/decisions/0006-bounded-search-scans.md).
+    Fits PostgreSQL's 32-bit INTEGER."""
     return min(words, 999) * 100_000 + (MAX_WEIGHT - weight) * 1000 + min(length, 999)
 
 

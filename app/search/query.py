@@ -16,7 +16,7 @@ match first, then fewer typos, fewer words matched only as a prefix, fewer words
 left unmatched, the query as the term's prefix, field weight, similarity (rapidfuzz ratio),
 record type and slug. Each record is ranked by its best term, which the hit reports. No query
 scans a table, whatever its size. Why the scans are bounded as they are:
-docs/decisions (bounded search scans).
+docs/decisions/0006-bounded-search-scans.md.
 """
 
 from __future__ import annotations
@@ -74,11 +74,10 @@ PHRASE_LIMIT = 50
 """Terms per record type taken from the whole-query prefix range."""
 POSTING_LIMIT = 100
 """Terms per record type taken from the word postings. With the postings in the order hits
-rank in (`term_rank`), these limits (half of the earlier 200 and 100), on 280 queries at 100k
-records (bench/generate.py): the same first 20 hits as no limit for all 280, the same first
-100 as 200 and 100 (and as no limit) for 220, and /v1/conditions?q= answered 1.5x the
-requests per second at 100k (A/B on one core: 429 -> 659 req/s; 988 -> 1,067 at 1k). A
-common word then yields at most about 150 hits per type, not 300."""
+rank in (`term_rank`), bounds this small keep a search's first hits as an unbounded search
+ranks them, while a common word's scan, and so a search of a large knowledge base, stays
+cheap. The price: a common word yields about PHRASE_LIMIT + POSTING_LIMIT hits per type at
+most, not every record holding it (docs/decisions/0006-bounded-search-scans.md)."""
 EXPANSION_LIMIT = 20
 """Indexed words a typed prefix expands to."""
 FUZZY_LIMIT = 50
@@ -200,9 +199,10 @@ def _expand(connection: Connection, word: str, *, relaxed: bool) -> dict[str, in
 _CANDIDATE_COLUMNS = ("record_type", "record_id", "slug", "field", "text", "norm", "weight")
 _Term = tuple[str, int, str, str, str, str, int]
 """A candidate term: its `_CANDIDATE_COLUMNS`, as the driver returns them (a plain tuple, the
-type and field as text; a StrEnum member hashes and compares as its value). At 100k records
-a search reads up to 150 per type: naming each row, or making enum members of its values,
-cost more than scoring it. Only hits become `Hit`s, with enum members."""
+type and field as text; a StrEnum member hashes and compares as its value). A search reads
+as many per type as its bounded scans allow (docs/decisions/0006-bounded-search-scans.md):
+naming each row, or making enum members of its values, cost more than scoring it
+(docs/decisions/0005-portable-search-index.md). Only hits become `Hit`s, with enum members."""
 
 
 _TYPES = {record_type.value: record_type for record_type in SearchType}
@@ -454,8 +454,9 @@ def _score(
 
 
 class Hit(NamedTuple):
-    """A matching record and the term of it that matched best (a named tuple: a search at
-    100k records makes about 150 a type)."""
+    """A matching record and the term of it that matched best (a named tuple: a search of a
+    large knowledge base makes as many a type as its bounded scans allow,
+    docs/decisions/0006-bounded-search-scans.md)."""
 
     record_type: SearchType
     record_id: int
