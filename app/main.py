@@ -109,7 +109,7 @@ def create_app(
 app = create_app()
 # What is alive now (modules, routes, models, schemas) lives as long as the process: moving it
 # out of the garbage collector's generations means a full collection scans only what requests
-# allocate. Under load this took a sixth off an uncached read (Python's docs suggest freeze()
-# for exactly this long-lived state).
+# allocate, which under load makes uncached reads cheaper (Python's docs suggest freeze() for
+# exactly this long-lived state; docs/decisions/0007-gc-freeze-at-start.md).
 gc.collect()
 gc.freeze()
