@@ -36,8 +36,9 @@ def _sqlite_pragmas(mmap_bytes: int) -> Callable[[Any, Any], None]:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        # Reads through a memory map skip a read() call and a copy per page; on a large
-        # file that makes index lookups about a third cheaper (SQLite's "Memory-Mapped I/O").
+        # Reads through a memory map skip a read() call and a copy per page, which on a large
+        # file makes index lookups cheaper (SQLite's "Memory-Mapped I/O";
+        # docs/decisions/0011-sqlite-memory-map.md).
         cursor.execute(f"PRAGMA mmap_size={int(mmap_bytes)}")
         cursor.close()
 
