@@ -53,8 +53,9 @@ def make_engine(database_url: str, *, pool_size: int = 5, sqlite_mmap_bytes: int
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
             # No cap on connections (max_overflow=-1): reads run on the event loop (run_read),
             # and a loop waiting for a free connection would wait for sessions that only the
-            # loop can close, until the pool's 30 s timeout. A SQLite connection is a file
-            # handle; how many are open is bounded by the requests in flight.
+            # loop can close, until the pool's timeout. A SQLite connection is a file handle;
+            # how many are open is bounded by the requests in flight
+            # (docs/decisions/0008-sqlite-pool-without-a-cap.md).
             pooling = {"poolclass": QueuePool, "pool_size": pool_size, "max_overflow": -1}
         engine = create_engine(url, connect_args={"check_same_thread": False}, **pooling)
         event.listen(engine, "connect", _sqlite_pragmas(sqlite_mmap_bytes))
