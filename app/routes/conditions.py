@@ -109,7 +109,9 @@ async def list_conditions(
             facets,
             page.limit,
             page.offset,
-            threadpool=True,  # milliseconds of ranking in Python: off the event loop
+            # ranking in Python: off the event loop
+            # (docs/decisions/0009-reads-on-the-loop-searches-in-the-threadpool.md)
+            threadpool=True,
         )
     return page_body_response(request, found, page)
 

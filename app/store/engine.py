@@ -109,15 +109,14 @@ async def run_read(
 ) -> Result:
     """Run a short read, `read(connection, *args)`, on a connection of its own: no session and
     no request-scoped dependency, whose setup and teardown cost more than a prepared statement
-    takes (app/json_reads.py). On SQLite such a read is a fraction of a millisecond of work in
-    this process: running it on the event loop costs less than the thread hop and the GIL
-    hand-offs of the threadpool (under load, they more than halved what a core serves). On
-    PostgreSQL a read waits on the network: it runs in the threadpool, so the loop serves
-    others meanwhile. Reads that do milliseconds of Python work (search ranking) say
-    `threadpool=True`: on the loop they would hold up every other request. Measured on one
-    core: searches alone, on the loop, answered 17% (1k records) to 21% (100k) more; but at
-    100k, with 8 connections searching beside 8 asking for a cached detail, that detail's p50
-    went from 2 ms to 11-13 ms and its rate from 3.0-3.2k to 0.6-0.7k req/s."""
+    takes (app/reads/sql_json.py). On SQLite such a read is little work in this process:
+    running it on the event loop costs less than the thread hop and the GIL hand-offs of the
+    threadpool, which under load cut what a core serves. On PostgreSQL a read waits on the
+    network: it runs in the threadpool, so the loop serves others meanwhile. Reads that do
+    real Python work (search ranking) say `threadpool=True`: on the loop they would answer
+    faster alone, but hold up every other request, and a cached detail served beside them
+    would wait many times longer. Why, with the measurements:
+    docs/decisions/0009-reads-on-the-loop-searches-in-the-threadpool.md."""
     engine: Engine = request.app.state.engine
     if is_sqlite(engine) and not threadpool:
         return _read_on(engine, read, args)
