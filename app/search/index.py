@@ -218,8 +218,9 @@ def _insert_terms(
     """Index records; `known_words` (a full rebuild) saves asking which words are new.
 
     Term ids are assigned here, after the largest in use, so that terms and their words go in
-    with plain executemany (an INSERT ... RETURNING per row is ten times slower on SQLite);
-    the caller holds the index lock (`_lock`), so no other writer picks the same ids.
+    with plain executemany (an INSERT ... RETURNING per row is much slower on SQLite;
+    docs/decisions/0010-core-insert-in-seed.md); the caller holds the index lock (`_lock`),
+    so no other writer picks the same ids.
     """
     next_id = connection.execute(select(func.coalesce(func.max(TERMS.c.id), 0))).scalar_one() + 1
     rows: list[tuple[Any, ...]] = []
@@ -300,8 +301,9 @@ def rebuild_index(session: Session, *, batch_size: int = 10_000) -> None:
     for table in (TOKENS, TERMS, TRIGRAMS, WORDS):
         connection.execute(delete(table))
     # On a first build, secondary indexes are made in one sorted pass at the end: faster than
-    # maintaining them through a million inserts (DDL is transactional on both engines). A
-    # live index keeps them, since DROP INDEX would block PostgreSQL's readers until commit.
+    # maintaining them through every insert of the build (DDL is transactional on both
+    # engines; docs/decisions/0010-core-insert-in-seed.md). A live index keeps them, since
+    # DROP INDEX would block PostgreSQL's readers until commit.
     secondary = sorted(TERMS.indexes | TOKENS.indexes, key=lambda index: str(index.name))
     for index in secondary if first_build else []:
         index.drop(connection)

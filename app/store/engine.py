@@ -145,8 +145,9 @@ def bulk_insert(
     connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> None:
     """Insert many rows (plain tuples) at the driver's speed, in the connection's transaction:
-    COPY on PostgreSQL, one executemany on SQLite. At a million rows, SQLAlchemy's per-row
-    parameter handling, or psycopg's pipelined executemany, costs more than the inserts."""
+    COPY on PostgreSQL, one executemany on SQLite. For the rows of a search index build,
+    SQLAlchemy's per-row parameter handling, or psycopg's pipelined executemany, costs more
+    than the inserts (docs/decisions/0010-core-insert-in-seed.md)."""
     if not rows:
         return
     quote = connection.dialect.identifier_preparer.quote

@@ -365,7 +365,8 @@ class _Syncer:
     def insert(self, table: type[SQLModel], rows: list[dict[str, Any]]) -> None:
         """Add new rows in one executemany (fast for large seeds), in document order: a Core
         insert on the table (the same column types and defaults as the ORM's bulk insert, without
-        its per-row bookkeeping; nothing here is in the session's identity map)."""
+        its per-row bookkeeping; nothing here is in the session's identity map;
+        docs/decisions/0010-core-insert-in-seed.md)."""
         if rows:
             self.session.connection().execute(insert(table.__table__), rows)  # type: ignore[attr-defined]
 
