@@ -11,7 +11,8 @@
 - Responses are kept in a bounded in-memory cache keyed by the request (path, query, the
   request headers the body varies on) and the dataset version; a hit is answered from stored
   bytes without entering the router. `stored_answer` finds a hit without running the layer
-  at all: the request guard asks it first (app/request_guard.py), so a hit costs one layer.
+  at all: the request guard asks it first (app/request_guard.py), so a hit costs one layer
+  (docs/decisions/0003-cache-hits-sent-by-the-request-guard.md).
 
 The dataset version lives in the database (`dataset_state`), so several worker processes or
 hosts sharing it agree: each process re-reads it at most every `version_ttl` seconds (default

@@ -10,7 +10,8 @@ match it, in their own order; FastAPI's routing then runs as usual inside the on
 A route that cannot match a path is never a candidate for it, so the first full match among
 the candidates is the first full match among all routes: the same route FastAPI picks.
 Anything else (no full match: 404, 405, a redirect to the path with or without its trailing
-slash; telemetry; a root path) goes to the router's own dispatch unchanged.
+slash; telemetry; a root path) goes to the router's own dispatch unchanged. What it saves:
+docs/decisions/0002-route-index.md.
 """
 
 from __future__ import annotations

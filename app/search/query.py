@@ -287,7 +287,8 @@ def _posting_ids(
 @functools.lru_cache(maxsize=1024)
 def _terms_statement(parts: tuple[_Part, ...], sizes: tuple[int, ...]) -> Prepared:
     """The candidate terms of every part, read in one statement. Built once per shape: a
-    statement of this size costs more to build than SQLite takes to run it."""
+    statement of this size costs more to build than SQLite takes to run it
+    (docs/decisions/0013-prepared-statements.md)."""
     scans = [
         _phrase_ids(*part[1:]) if part[0] == "phrase" else _posting_ids(sizes, *part[1:])
         for part in parts

@@ -94,7 +94,8 @@ def ping(engine: Engine) -> None:
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """A session per request. Opening one touches no connection and closing one only returns
     it to the pool, so this runs on the event loop: a thread hop each way would cost more
-    than the work (the handlers that use the session still run in the threadpool)."""
+    than the work (the handlers that use the session still run in the threadpool;
+    docs/decisions/0009-reads-on-the-loop-searches-in-the-threadpool.md)."""
     with Session(request.app.state.engine) as session:
         yield session
 
@@ -169,8 +170,9 @@ class Prepared:
     """A statement compiled once per engine and run on the driver's own cursor: for
     statements whose shape never changes, this skips SQLAlchemy's per-execution work (the
     compile-cache lookup, the execution context, the result object), which for a statement
-    this size costs more than SQLite takes to run it. Values come as the driver gives them
-    (text, numbers); `first` names them (a named tuple of the statement's columns)."""
+    this size costs more than SQLite takes to run it (docs/decisions/0013-prepared-statements.md).
+    Values come as the driver gives them (text, numbers); `first` names them (a named tuple of
+    the statement's columns)."""
 
     def __init__(self, statement: Select[Any] | CompoundSelect[Any]):
         self.statement = statement
