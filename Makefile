@@ -2,6 +2,8 @@
 #
 #   make run     create .venv, install, seed var/kb.sqlite3, serve on 127.0.0.1:8000
 #   make test    ruff check, ruff format --check, mypy, pytest (SQLite)
+#   make test-quick  ruff check and pytest without the slow system tests (tests/system), on
+#                    both cores: the edit loop
 #
 # Every recipe calls the tools in $(VENV)/bin; nothing relies on an activated venv. The app
 # reads its settings from the environment (DATABASE_URL, PORT, ...), and make passes the
@@ -23,11 +25,12 @@ EXPORT_FILE ?= var/export.json
 PYTEST = $(if $(TEST_DATABASE_URL),TEST_DATABASE_URL='$(TEST_DATABASE_URL)' )$(BIN)/pytest $(PYTEST_ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser bench run seed serve test test-postgres pytest lint format typecheck check export clean
+.PHONY: help install browser bench run seed serve test test-quick test-postgres pytest lint format typecheck check export clean
 
 help:
 	@echo "make run            install, seed var/kb.sqlite3 and serve on 127.0.0.1:8000"
 	@echo "make test           ruff check, ruff format --check, mypy, pytest (SQLite)"
+	@echo "make test-quick     ruff check, pytest -m 'not slow' on two workers (the edit loop)"
 	@echo "make test-postgres  pytest on $(POSTGRES_TEST_URL)"
 	@echo "make pytest         pytest only (PYTEST_ARGS='-k name', TEST_DATABASE_URL=...)"
 	@echo "make lint           ruff check and ruff format --check"
@@ -76,6 +79,12 @@ test: $(INSTALLED) $(CHROMIUM)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app tests
 	$(PYTEST)
+
+# Skips tests/system (marked slow: load, schemathesis, browser, subprocesses); `make test`
+# runs everything.
+test-quick: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(PYTEST) -m "not slow" -n 2 -q
 
 test-postgres: TEST_DATABASE_URL = $(POSTGRES_TEST_URL)
 test-postgres: $(INSTALLED) $(CHROMIUM)

@@ -729,7 +729,7 @@ class SeedDocument(StrictModel):
 
 
 # --------------------------------------------------------------------------------------------
-# Curation: API keys and the audit trail (app/auth.py, app/audit.py, app/writes.py)
+# Curation: API keys and the audit trail (app/writes/keys.py, audit.py, service.py)
 # --------------------------------------------------------------------------------------------
 
 
@@ -943,7 +943,7 @@ class ConditionTherapy(SQLModel):
 
 
 # --------------------------------------------------------------------------------------------
-# Search index (maintained by app/search.py; see its docstring for the design)
+# Search index (maintained by app/search/index.py; see its docstring for the design)
 # --------------------------------------------------------------------------------------------
 
 
@@ -998,7 +998,7 @@ class SearchTerm(SQLModel, table=True):
         default=None,
         primary_key=True,
         sa_column_kwargs={"autoincrement": False},
-        description="Assigned by app/search.py under the index lock, not by a sequence.",
+        description="Assigned by app/search/index.py under the index lock, not by a sequence.",
     )
     record_type: SearchType = Field(sa_type=VOCABULARY)
     record_id: int
@@ -1011,7 +1011,7 @@ class SearchTerm(SQLModel, table=True):
 
 class SearchToken(SQLModel, table=True):
     """A word of a term. The key orders a word's terms best first (`rank`: fewer words, then
-    field weight, then length; app/search.py `term_rank`), so a bounded scan of one word
+    field weight, then length; app/search/index.py `term_rank`), so a bounded scan of one word
     returns its best terms."""
 
     __tablename__ = "search_tokens"

@@ -30,6 +30,17 @@ from app.writes.seed import load_document, validate_document
 from tests.factories import seed_document
 
 SEED_FILE = PROJECT_ROOT / "data" / "seed.json"
+SYSTEM_TESTS = Path(__file__).resolve().parent / "system"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/system (load, schemathesis, browser, subprocesses) is `slow`:
+    `make test-quick` leaves it out, `make test` runs it."""
+    for item in items:
+        if SYSTEM_TESTS in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.slow)
+
+
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 
 

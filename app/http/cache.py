@@ -6,12 +6,12 @@
   of the representation (each content-coding its own), `Cache-Control` with a configurable
   max-age and `Vary: Accept-Encoding` (plus `Origin` when CORS answers per origin).
   `If-None-Match` that matches gives 304 with no body. A route that sets its own `ETag` (a
-  record's version tag, app/etags.py) has it appended after `;`, so writes can check it.
+  record's version tag, app/writes/etags.py) has it appended after `;`, so writes can check it.
 - Bodies above a size threshold are compressed when the client accepts it (brotli, then gzip).
 - Responses are kept in a bounded in-memory cache keyed by the request (path, query, the
   request headers the body varies on) and the dataset version; a hit is answered from stored
   bytes without entering the router. `stored_answer` finds a hit without running the layer
-  at all: the request guard asks it first (app/request_guard.py), so a hit costs one layer
+  at all: the request guard asks it first (app/http/request_guard.py), so a hit costs one layer
   (docs/decisions/0003-cache-hits-sent-by-the-request-guard.md).
 
 The dataset version lives in the database (`dataset_state`), so several worker processes or
@@ -98,7 +98,7 @@ class Entry:
     body: bytes
     version: int
     record_tag: str = ""
-    """The record ETag a detail route set (app/etags.py), appended to each variant's tag."""
+    """The record ETag a detail route set (app/writes/etags.py), appended to each variant's tag."""
     variants: dict[str, Variant] = field(default_factory=dict)
     size: int = field(init=False, default=0)
     """Bytes held, counted against the cache's bound."""
@@ -315,7 +315,7 @@ class HttpCacheMiddleware:
             payload = b"" if scope["method"] == "HEAD" or status == 304 else body
             await self._send(send, Answer(status, [*headers, *extra, length], payload))
             return None
-        # A detail route's record ETag is kept inside this layer's tag (see app/etags.py).
+        # A detail route's record ETag is kept inside this layer's tag (see app/writes/etags.py).
         record_tag = app_headers.get(b"etag", b"").decode("latin-1").strip().strip('"')
         return Entry(
             status=status, headers=headers, body=body, version=version, record_tag=record_tag

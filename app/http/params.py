@@ -30,7 +30,7 @@ SEARCH_TEXT_RULES = (
 
 
 def search_text(description: str, *, required: bool) -> Any:
-    """`q`: free text, searched as app/search.py describes."""
+    """`q`: free text, searched as app/search/query.py describes."""
     return Query(
         min_length=1 if required else 0,
         max_length=MAX_QUERY_LENGTH,

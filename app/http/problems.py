@@ -83,7 +83,7 @@ def _allowed_methods(request: Request) -> str:
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
-    # Starlette re-raises the error after this answer; the request guard (app/request_guard.py)
+    # Starlette re-raises the error after this answer; the request guard (app/http/request_guard.py)
     # logs it once, with the request id.
     return problem_response(500, "The server could not answer this request.")
 

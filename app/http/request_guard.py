@@ -1,7 +1,7 @@
 """The outermost layer of every request: its id, its limits, its log line, its last resort.
 
 One raw ASGI middleware (one layer on the hot path, not four); a request it lets through is
-first offered to `stored_answer` (the response cache's hits, app/http_cache.py), so a cache hit
+first offered to `stored_answer` (the response cache's hits, app/http/cache.py), so a cache hit
 is sent from here without entering the next layer:
 
 - a request id: the client's `X-Request-ID` when it is a short token, else a new one; sent back

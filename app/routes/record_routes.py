@@ -5,7 +5,7 @@ and calls `add_detail_route` and `add_write_routes` with a `RecordRoutes`: the w
 (app/writes/service.py), the body a POST or PUT carries, the detail model it answers with, and
 the read that writes that detail (app/reads/). The four links of a therapy (indications,
 injectate uses, side-effect reports, facts) are records under their therapy's path, keyed by
-id: app/routes/links.py builds them with the same two calls.
+id: app/routes/links.py builds them with `add_link_routes`.
 
 Every handler keeps its own name (`read_condition`, `create_condition` ... the operationIds),
 summary and parameters, so the OpenAPI document describes each route as if written by hand.

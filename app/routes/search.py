@@ -1,5 +1,5 @@
 """/v1/search: one ranked search across therapies, conditions, injectates, side effects,
-outcomes and sources (the index and the ranking are in app/search.py)."""
+outcomes and sources (the index and the ranking are in app/search/)."""
 
 from __future__ import annotations
 

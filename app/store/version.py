@@ -45,7 +45,7 @@ def begin_write(session: Session) -> None:
     takes the database's write lock (waiting out `busy_timeout`). Writers therefore run one
     after another, each reading what the one before committed, and the lock is always taken
     first, so two writers can never wait on each other. Every write calls it first: the
-    API's (app/writes.py), `kb seed` and `kb import`.
+    API's (app/writes/service.py), `kb seed` and `kb import`.
     """
     lock = update(DatasetState).where(col(DatasetState.id) == 1)
     if session.exec(lock.values(version=DatasetState.version)).rowcount == 0:

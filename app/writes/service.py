@@ -1,11 +1,11 @@
 """Writes: create, change and delete any record or link, validated as the seed is.
 
 One set of functions serves every type, driven by the specs the seed loader uses (`ENTITIES`
-and `LINKS` in app/seed.py): the same input models, the same references, the same rules for
+and `LINKS` in app/writes/seed.py): the same input models, the same references, the same rules for
 duplicates. A write runs in one transaction that
 
 1. takes the writers' lock (`begin_write`), so writes apply one after another on either engine;
-2. finds the record (404) and checks `If-Match` against its ETag (428, 412; app/etags.py);
+2. finds the record (404) and checks `If-Match` against its ETag (428, 412; app/writes/etags.py);
 3. validates the new state (422 naming the field), resolves references (422 naming the field),
    refuses a taken slug or a duplicate link (409), and a delete of a cited record (409, naming
    who cites it);
@@ -456,7 +456,7 @@ def _key(kind: Kind, row: Any) -> str:
 
 
 def etag_of(kind: Kind, row: Any) -> str:
-    """The record's strong ETag (see app/etags.py)."""
+    """The record's strong ETag (see app/writes/etags.py)."""
     return record_etag(kind.record_type, _key(kind, row), row.version)
 
 

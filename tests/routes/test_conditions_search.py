@@ -1,7 +1,7 @@
 """/v1/conditions?q=, ?code= and their interplay with the other filters and the sort.
 
 (Kept apart from test_conditions.py, which others edit; the curated query table is in
-tests/test_search.py.)
+tests/search/test_search.py.)
 """
 
 from __future__ import annotations

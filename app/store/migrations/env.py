@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the engine handed over by app.db.migrate (or DATABASE_URL)."""
+"""Alembic environment: runs on the engine app.store.engine.migrate hands over (or DATABASE_URL)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""app/json_reads.py: bodies the database writes equal the read models' own serialization."""
+"""app/reads/: bodies the database writes equal the read models' own serialization, as the
+test oracle (tests/oracle.py, the ORM and pydantic) builds them."""
 
 from __future__ import annotations
 
@@ -122,7 +123,7 @@ AWKWARD_TEXT = 'quote " backslash \\ brace } bracket ] tab \t newline \n \x01 é
 def test_therapy_detail_escapes_text_and_keeps_the_models_field_order(
     make_client: Callable[[], TestClient], load: Callable[[dict[str, Any]], None], engine: Engine
 ) -> None:
-    # On SQLite the detail object is assembled as text around its arrays (app/json_reads.py
+    # On SQLite the detail object is assembled as text around its arrays (app/reads/sql_json.py
     # _object_sqlite): keys in the model's order, every value escaped as JSON requires.
     # (Not byte for byte pydantic's: a JSON column keeps the escapes it was stored with.)
     load(seed_document())

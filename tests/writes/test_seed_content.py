@@ -31,7 +31,7 @@ from app.models import (
     TherapyCreate,
 )
 
-SEED_PATH = Path(__file__).parents[1] / "data" / "seed.json"
+SEED_PATH = Path(__file__).parents[2] / "data" / "seed.json"
 PAGE = "smrt-health-prolotherapy-page"
 PIT = "perineural-injection-therapy"
 SECTIONS = ("sources", "conditions", "injectates", "side_effects", "therapies", "outcomes")

@@ -17,14 +17,19 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.models import AuditEntry, DatasetState
+from tests.curation import kb
 from tests.factories import seed_document
-from tests.test_cli import kb, write
 
 Headers = dict[str, str]
 
 
 def seed(path: Path, database_url: str, *flags: str) -> Any:
-    return kb("seed", "--quiet", "--file", str(path), *flags, database_url=database_url)
+    return kb(database_url, "seed", "--quiet", "--file", str(path), *flags)
+
+
+def write(path: Path, raw: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    return path
 
 
 def edit_bruising(client: TestClient, editor: Headers, text: str) -> None:
@@ -48,13 +53,13 @@ def test_seed_same_file_keeps_an_api_write(
     editor: Headers,
 ) -> None:
     path = write(tmp_path / "seed.json", seed_document())
-    assert seed(path, database_url).returncode == 0
+    assert seed(path, database_url).exit_code == 0
     client = make_client()
     edit_bruising(client, editor, "Curated through the API.")
 
     again = seed(path, database_url)
 
-    assert again.returncode == 0, again.stderr
+    assert again.exit_code == 0, again.stderr
     assert again.stdout.strip() == f"seeded from {path}: no changes"
     assert "kept 1 write(s) made since" in again.stderr
     assert bruising(make_client()) == "Curated through the API."
@@ -68,7 +73,7 @@ def test_seed_changed_file_refuses_to_revert_an_api_write(
     editor: Headers,
 ) -> None:
     path = write(tmp_path / "seed.json", seed_document())
-    assert seed(path, database_url).returncode == 0
+    assert seed(path, database_url).exit_code == 0
     edit_bruising(make_client(), editor, "Curated through the API.")
     changed = seed_document()
     changed["side_effects"][1]["name"] = "Pneumothorax (lung puncture)"
@@ -76,7 +81,7 @@ def test_seed_changed_file_refuses_to_revert_an_api_write(
 
     refused = seed(path, database_url)
 
-    assert refused.returncode == 2
+    assert refused.exit_code == 2
     assert "editor: update side-effect bruising" in refused.stderr
     assert f"kb export --out {path}" in refused.stderr
     assert "nothing was written" in refused.stderr
@@ -97,7 +102,7 @@ def test_seed_keep_writes_serves_the_database_as_it_is(
     editor: Headers,
 ) -> None:
     path = write(tmp_path / "seed.json", seed_document())
-    assert seed(path, database_url).returncode == 0
+    assert seed(path, database_url).exit_code == 0
     edit_bruising(make_client(), editor, "Curated through the API.")
     changed = seed_document()
     changed["side_effects"][1]["name"] = "Pneumothorax (lung puncture)"
@@ -105,7 +110,7 @@ def test_seed_keep_writes_serves_the_database_as_it_is(
 
     kept = seed(path, database_url, "--keep-writes")
 
-    assert kept.returncode == 0, kept.stderr
+    assert kept.exit_code == 0, kept.stderr
     assert "it was NOT loaded" in kept.stderr
     assert "editor: update side-effect bruising" in kept.stderr
     client = make_client()
@@ -121,7 +126,7 @@ def test_seed_overwrite_reverts_with_an_audit_entry(
     editor: Headers,
 ) -> None:
     path = write(tmp_path / "seed.json", seed_document())
-    assert seed(path, database_url).returncode == 0
+    assert seed(path, database_url).exit_code == 0
     edit_bruising(make_client(), editor, "Curated through the API.")
     changed = seed_document()
     changed["side_effects"][1]["name"] = "Pneumothorax (lung puncture)"
@@ -129,7 +134,7 @@ def test_seed_overwrite_reverts_with_an_audit_entry(
 
     overwritten = seed(path, database_url, "--overwrite")
 
-    assert overwritten.returncode == 0, overwritten.stderr
+    assert overwritten.exit_code == 0, overwritten.stderr
     assert overwritten.stdout.strip() == f"seeded from {path}: 0 add, 2 change, 0 remove"
     client = make_client()
     assert bruising(client) is None
@@ -148,21 +153,21 @@ def test_seed_overwrite_reverts_with_an_audit_entry(
 
     # Nothing written since this load: the next changed file loads without a flag.
     write(path, seed_document())
-    assert seed(path, database_url).returncode == 0
+    assert seed(path, database_url).exit_code == 0
 
 
 def test_seed_changed_file_loads_when_nothing_was_written_since(
     tmp_path: Path, database_url: str, make_client: Callable[[], TestClient]
 ) -> None:
     path = write(tmp_path / "seed.json", seed_document())
-    assert seed(path, database_url).returncode == 0
+    assert seed(path, database_url).exit_code == 0
     changed = seed_document()
     changed["side_effects"][1]["name"] = "Pneumothorax (lung puncture)"
     write(path, changed)
 
     loaded = seed(path, database_url)
 
-    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.exit_code == 0, loaded.stderr
     assert loaded.stdout.strip() == f"seeded from {path}: 0 add, 1 change, 0 remove"
     assert make_client().get("/v1/side-effects/pneumothorax").json()["name"] == (
         "Pneumothorax (lung puncture)"
@@ -171,23 +176,23 @@ def test_seed_changed_file_loads_when_nothing_was_written_since(
 
 def test_seed_refuses_to_revert_an_import(tmp_path: Path, database_url: str) -> None:
     path = write(tmp_path / "seed.json", seed_document())
-    assert seed(path, database_url).returncode == 0
+    assert seed(path, database_url).exit_code == 0
     imported = seed_document()
     imported["side_effects"][0]["name"] = "Bruising at the site"
     other = write(tmp_path / "curated.json", imported)
-    assert kb("import", str(other), database_url=database_url).returncode == 0
+    assert kb(database_url, "import", str(other)).exit_code == 0
     changed = seed_document()
     changed["side_effects"][1]["name"] = "Pneumothorax (lung puncture)"
     write(path, changed)
 
     refused = seed(path, database_url)
 
-    assert refused.returncode == 2
+    assert refused.exit_code == 2
     assert "kb import: import curated.json (1 change(s))" in refused.stderr
 
 
 def test_seed_flags_exclude_each_other(tmp_path: Path, database_url: str) -> None:
-    path = write(tmp_path / "seed.json", json.loads(json.dumps(seed_document())))
+    path = write(tmp_path / "seed.json", seed_document())
     result = seed(path, database_url, "--overwrite", "--keep-writes")
-    assert result.returncode == 2
+    assert result.exit_code == 2
     assert "exclude each other" in result.stderr

@@ -1,4 +1,4 @@
-"""The route index (app/route_index.py) picks the route FastAPI's own routing would pick."""
+"""The route index (app/http/route_index.py) picks the route FastAPI's own routing would pick."""
 
 from __future__ import annotations
 

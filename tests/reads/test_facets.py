@@ -1,4 +1,4 @@
-"""Facet counts on the condition and outcome lists (app/facets.py), through the API."""
+"""Facet counts on the condition and outcome lists (app/reads/facets.py), through the API."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""app/db.py: the engine's connection policy."""
+"""app/store/engine.py: the engine's connection policy, and the migrations it runs."""
 
 from __future__ import annotations
 
