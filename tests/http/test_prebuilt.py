@@ -43,7 +43,7 @@ def prebuilt_get_routes(client: TestClient) -> list[tuple[str, APIRoute]]:
     return [
         (path, route)
         for path, route in api_routes(client)
-        if "GET" in route.methods and route.response_class is PrebuiltJSON
+        if "GET" in (route.methods or ()) and route.response_class is PrebuiltJSON
     ]
 
 
