@@ -6,19 +6,19 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, select
+from sqlalchemy import Connection, Select, select
 from sqlmodel import Session
 
 from app.errors import NotFound
 from app.models import Injectate, InjectateDetail, InjectatePublic
-from app.reads.pages import PageBody, order_by
+from app.reads.pages import PageBody, order_by, read_page
 from app.reads.shapes import (
     INJECTATE_SOURCES,
     INJECTATE_USES,
     INJECTATE_USES_SHAPE,
     INJECTATES,
-    THERAPIES,
     detail,
+    linked_to_therapy,
     record_page,
     sources_of,
     therapies_through,
@@ -31,12 +31,9 @@ from app.store.engine import Prepared
 def _page_statement(filters: frozenset[str], sort: str) -> Prepared:
     query: Select[Any] = select(INJECTATES.c.id)
     if "therapy" in filters:
-        used_by = (
-            select(INJECTATE_USES.c.injectate_id)
-            .join(THERAPIES, INJECTATE_USES.c.therapy_id == THERAPIES.c.id)
-            .where(THERAPIES.c.slug == bindparam("therapy"))
+        query = query.where(
+            INJECTATES.c.id.in_(linked_to_therapy(INJECTATE_USES, INJECTATE_USES.c.injectate_id))
         )
-        query = query.where(INJECTATES.c.id.in_(used_by))
     return record_page(InjectatePublic, INJECTATES, query, *order_by(Injectate, sort))
 
 
@@ -44,10 +41,7 @@ def injectate_page(
     connection: Connection, filters: dict[str, Any], sort: str, limit: int, offset: int
 ) -> PageBody:
     """The page of injectates matching `filters` (`therapy`: a slug)."""
-    found = _page_statement(frozenset(filters), sort).first(
-        connection, **filters, limit=limit, offset=offset
-    )
-    return PageBody(found.items, found.total)
+    return read_page(_page_statement(frozenset(filters), sort), connection, filters, limit, offset)
 
 
 _INJECTATE = INJECTATES.alias("detail_injectate")

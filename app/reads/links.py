@@ -9,18 +9,7 @@ from sqlalchemy import Connection, Table, bindparam
 from sqlmodel import Session
 
 from app.errors import NotFound
-from app.reads.shapes import (
-    FACTS,
-    FACTS_SHAPE,
-    INDICATIONS,
-    INDICATIONS_SHAPE,
-    INJECTATE_USES,
-    INJECTATE_USES_SHAPE,
-    SIDE_EFFECT_REPORTS,
-    SIDE_EFFECT_REPORTS_SHAPE,
-    THERAPIES,
-    Shape,
-)
+from app.reads.shapes import LINK_SHAPES, THERAPIES, Shape
 from app.reads.sql_json import response_body
 from app.store.engine import Prepared
 
@@ -42,10 +31,7 @@ def _link_statement(table: Table, shape: Shape) -> Prepared:
 
 
 LINK_STATEMENTS: dict[str, Prepared] = {
-    "indication": _link_statement(INDICATIONS, INDICATIONS_SHAPE),
-    "injectate use": _link_statement(INJECTATE_USES, INJECTATE_USES_SHAPE),
-    "side-effect report": _link_statement(SIDE_EFFECT_REPORTS, SIDE_EFFECT_REPORTS_SHAPE),
-    "fact": _link_statement(FACTS, FACTS_SHAPE),
+    label: _link_statement(table, shape) for label, (table, shape) in LINK_SHAPES.items()
 }
 """By the link's label (app/writes/service.py `Kind.label`)."""
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column
+from sqlalchemy import ColumnElement, Connection, func, literal_column
 from sqlmodel import Session, select
+
+from app.store.engine import Prepared
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,14 @@ class PageBody:
     items: str
     total: int
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def read_page(
+    statement: Prepared, connection: Connection, filters: dict[str, Any], limit: int, offset: int
+) -> PageBody:
+    """Run a page statement (`record_page`, app/reads/shapes.py) with its filters' values."""
+    found = statement.first(connection, **filters, limit=limit, offset=offset)
+    return PageBody(found.items, found.total)
 
 
 def fetch_page(

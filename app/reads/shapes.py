@@ -140,6 +140,15 @@ def therapies_through(link: Table, *where: Any) -> Any:
     return array(therapy_summary(), rows, THERAPIES.c.name, THERAPIES.c.slug)
 
 
+def linked_to_therapy(link: Table, column: Any) -> Select[Any]:
+    """`column` of the `link` rows of the therapy whose slug is bound as `therapy`."""
+    return (
+        select(column)
+        .join(THERAPIES, link.c.therapy_id == THERAPIES.c.id)
+        .where(THERAPIES.c.slug == bindparam("therapy"))
+    )
+
+
 def citing(table: Table, summary: type[BaseModel], link: Table, owner: Any, *where: Any) -> Any:
     """Summaries of the records of `table` whose source link (`owner`: the link's column naming
     them) matches `where`, by slug."""
@@ -158,22 +167,26 @@ def outcome_summaries(*where: Any) -> Any:
 # --------------------------------------------------------------------------------------------
 
 
-def _indications() -> Shape:
-    i, t, c, s = INDICATIONS, THERAPIES, CONDITIONS, SOURCES
+def _therapy_link(
+    link: Table, model: type[BaseModel], field: str, other: Table, summary: type[BaseModel]
+) -> Shape:
+    """A link between a therapy and one other record (`field`: a condition, a side effect),
+    as one source states it: by therapy name, the other record's name, source, id."""
+    t, s = THERAPIES, SOURCES
     rows = (
-        select(i.c.id)
-        .join(t, i.c.therapy_id == t.c.id)
-        .join(c, i.c.condition_id == c.c.id)
-        .join(s, i.c.source_id == s.c.id)
+        select(link.c.id)
+        .join(t, link.c.therapy_id == t.c.id)
+        .join(other, link.c[f"{field}_id"] == other.c.id)
+        .join(s, link.c.source_id == s.c.id)
     )
     item = record(
-        IndicationPublic,
-        i,
+        model,
+        link,
         therapy=therapy_summary(),
-        condition=condition_summary(),
         source=source_summary(),
+        **{field: record(summary, other)},
     )
-    return Shape(item, rows, (t.c.name, c.c.name, s.c.slug, i.c.id))
+    return Shape(item, rows, (t.c.name, other.c.name, s.c.slug, link.c.id))
 
 
 def _injectate_uses() -> Shape:
@@ -195,24 +208,6 @@ def _injectate_uses() -> Shape:
         source=source_summary(),
     )
     return Shape(item, rows, (t.c.name, j.c.name, s.c.slug, u.c.id))
-
-
-def _side_effect_reports() -> Shape:
-    r, t, e, s = SIDE_EFFECT_REPORTS, THERAPIES, SIDE_EFFECTS, SOURCES
-    rows = (
-        select(r.c.id)
-        .join(t, r.c.therapy_id == t.c.id)
-        .join(e, r.c.side_effect_id == e.c.id)
-        .join(s, r.c.source_id == s.c.id)
-    )
-    item = record(
-        SideEffectReportPublic,
-        r,
-        therapy=therapy_summary(),
-        side_effect=record(SideEffectSummary, e),
-        source=source_summary(),
-    )
-    return Shape(item, rows, (t.c.name, e.c.name, s.c.slug, r.c.id))
 
 
 def _facts() -> Shape:
@@ -240,10 +235,21 @@ def _outcomes() -> Shape:
     return Shape(item, rows, (o.c.evidence_rank, t.c.name, o.c.slug))
 
 
-INDICATIONS_SHAPE = _indications()
+INDICATIONS_SHAPE = _therapy_link(
+    INDICATIONS, IndicationPublic, "condition", CONDITIONS, ConditionSummary
+)
 INJECTATE_USES_SHAPE = _injectate_uses()
-SIDE_EFFECT_REPORTS_SHAPE = _side_effect_reports()
+SIDE_EFFECT_REPORTS_SHAPE = _therapy_link(
+    SIDE_EFFECT_REPORTS, SideEffectReportPublic, "side_effect", SIDE_EFFECTS, SideEffectSummary
+)
 FACTS_SHAPE = _facts()
+LINK_SHAPES: dict[str, tuple[Table, Shape]] = {
+    "indication": (INDICATIONS, INDICATIONS_SHAPE),
+    "injectate use": (INJECTATE_USES, INJECTATE_USES_SHAPE),
+    "side-effect report": (SIDE_EFFECT_REPORTS, SIDE_EFFECT_REPORTS_SHAPE),
+    "fact": (FACTS, FACTS_SHAPE),
+}
+"""Each link's table and shape, by its label (app/writes/service.py `Kind.label`)."""
 OUTCOMES_SHAPE = _outcomes()
 """OutcomeDetail items, strongest evidence first (a condition's therapies order them their own
 way: app/reads/conditions.py)."""

@@ -11,14 +11,14 @@ from sqlmodel import Session
 
 from app.errors import NotFound
 from app.models import SideEffect, SideEffectDetail, SideEffectPublic
-from app.reads.pages import PageBody, order_by
+from app.reads.pages import PageBody, order_by, read_page
 from app.reads.shapes import (
     SIDE_EFFECT_REPORTS,
     SIDE_EFFECT_REPORTS_SHAPE,
     SIDE_EFFECT_SOURCES,
     SIDE_EFFECTS,
-    THERAPIES,
     detail,
+    linked_to_therapy,
     record_page,
     sources_of,
     therapies_through,
@@ -31,12 +31,11 @@ from app.store.engine import Prepared
 def _page_statement(filters: frozenset[str], sort: str) -> Prepared:
     query: Select[Any] = select(SIDE_EFFECTS.c.id)
     if "therapy" in filters:
-        reported_for = (
-            select(SIDE_EFFECT_REPORTS.c.side_effect_id)
-            .join(THERAPIES, SIDE_EFFECT_REPORTS.c.therapy_id == THERAPIES.c.id)
-            .where(THERAPIES.c.slug == bindparam("therapy"))
+        query = query.where(
+            SIDE_EFFECTS.c.id.in_(
+                linked_to_therapy(SIDE_EFFECT_REPORTS, SIDE_EFFECT_REPORTS.c.side_effect_id)
+            )
         )
-        query = query.where(SIDE_EFFECTS.c.id.in_(reported_for))
     if "serious" in filters:
         query = query.where(SIDE_EFFECTS.c.serious == bindparam("serious"))
     return record_page(SideEffectPublic, SIDE_EFFECTS, query, *order_by(SideEffect, sort))
@@ -46,10 +45,7 @@ def side_effect_page(
     connection: Connection, filters: dict[str, Any], sort: str, limit: int, offset: int
 ) -> PageBody:
     """The page of side effects matching `filters` (`therapy`: a slug; `serious`: a bool)."""
-    found = _page_statement(frozenset(filters), sort).first(
-        connection, **filters, limit=limit, offset=offset
-    )
-    return PageBody(found.items, found.total)
+    return read_page(_page_statement(frozenset(filters), sort), connection, filters, limit, offset)
 
 
 _SIDE_EFFECT = SIDE_EFFECTS.alias("detail_side_effect")

@@ -20,7 +20,7 @@ from app.models import (
     SourcePublic,
     TherapySummary,
 )
-from app.reads.pages import PageBody, order_by
+from app.reads.pages import PageBody, order_by, read_page
 from app.reads.shapes import (
     CONDITION_SOURCES,
     CONDITIONS,
@@ -62,10 +62,7 @@ def source_page(
     connection: Connection, filters: dict[str, Any], sort: str, limit: int, offset: int
 ) -> PageBody:
     """The page of sources matching `filters` (`kind`, `year`)."""
-    found = _page_statement(frozenset(filters), sort).first(
-        connection, **filters, limit=limit, offset=offset
-    )
-    return PageBody(found.items, found.total)
+    return read_page(_page_statement(frozenset(filters), sort), connection, filters, limit, offset)
 
 
 _SOURCE = SOURCES.alias("detail_source")

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from app.errors import NotFound
 from app.models import Therapy, TherapyDetail, TherapyPublic
-from app.reads.pages import PageBody, order_by
+from app.reads.pages import PageBody, order_by, read_page
 from app.reads.shapes import (
     CONDITIONS,
     FACTS,
@@ -57,10 +57,7 @@ def therapy_page(
     connection: Connection, filters: dict[str, str], sort: str, limit: int, offset: int
 ) -> PageBody:
     """The page of therapies matching `filters` (slugs named as in FILTERS)."""
-    found = _page_statement(frozenset(filters), sort).first(
-        connection, **filters, limit=limit, offset=offset
-    )
-    return PageBody(found.items, found.total)
+    return read_page(_page_statement(frozenset(filters), sort), connection, filters, limit, offset)
 
 
 _THERAPY = THERAPIES.alias("detail_therapy")

@@ -5,13 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
 
 from app.errors import problem_response, problem_responses
 from app.http.params import StrictQueryRoute
-from app.models import DatasetState
-from app.store.engine import ping, schema_is_current
+from app.store.version import unready_reason
 
 router = APIRouter(tags=["health"], route_class=StrictQueryRoute)
 
@@ -29,15 +26,7 @@ def read_health() -> Health:
 @router.get("/readyz", response_model=Health, responses=problem_responses(503))
 def read_readiness(request: Request) -> Health | Response:
     """The database answers, its schema is current and the seed is loaded."""
-    engine = request.app.state.engine
-    try:
-        ping(engine)
-        if not schema_is_current(engine):
-            return problem_response(503, "The database schema is not current; run `kb seed`.")
-        with Session(engine) as session:
-            state = session.get(DatasetState, 1)
-    except SQLAlchemyError:
-        return problem_response(503, "The database is not reachable.")
-    if state is None or not state.seeded:
-        return problem_response(503, "The knowledge base is not loaded; run `kb seed`.")
+    reason = unready_reason(request.app.state.engine)
+    if reason is not None:
+        return problem_response(503, reason)
     return Health(status="ready")

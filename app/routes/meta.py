@@ -6,11 +6,9 @@ import datetime as dt
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from sqlalchemy import func
-from sqlmodel import select
 
 from app.http.params import StrictQueryRoute
-from app.models import Condition, DatasetState, Injectate, Outcome, SideEffect, Source, Therapy
+from app.reads.meta import dataset_state, record_counts
 from app.store.engine import SessionDep
 
 router = APIRouter(prefix="/v1", tags=["meta"], route_class=StrictQueryRoute)
@@ -48,22 +46,11 @@ class Meta(BaseModel):
 @router.get("/meta", response_model=Meta)
 def read_meta(session: SessionDep) -> Meta:
     """Dataset version, record counts, last update, licence and disclaimer."""
-    state = session.get(DatasetState, 1)
-
-    def count(table: type[Therapy | Condition | Injectate | SideEffect | Outcome | Source]) -> int:
-        return session.exec(select(func.count()).select_from(table)).one()
-
+    state = dataset_state(session)
     return Meta(
         dataset_version=state.version if state else 0,
         last_updated=state.updated_at if state else None,
-        counts=RecordCounts(
-            therapies=count(Therapy),
-            conditions=count(Condition),
-            injectates=count(Injectate),
-            side_effects=count(SideEffect),
-            outcomes=count(Outcome),
-            sources=count(Source),
-        ),
+        counts=RecordCounts(**record_counts(session)),
         licence=LICENCE,
         terms=TERMS,
         disclaimer=DISCLAIMER,

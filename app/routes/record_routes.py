@@ -84,33 +84,30 @@ def add_write_routes(router: APIRouter, spec: RecordRoutes) -> None:
         found = read(session, written.record)
         return written_response(request, written, found, status_code=201, location=location)
 
-    def update(
-        request: Request,
-        slug: str,
-        patch: MergePatch,
-        session: SessionDep,
-        key: EditorDep,
-        if_match: IfMatch = None,
-    ) -> Response:
-        written = update_record(session, kind, slug, patch=patch, if_match=if_match, actor=key)
-        return written_response(request, written, read(session, written.record))
+    def change(payload_type: Any, mode: str) -> Callable[..., Response]:
+        """PATCH (`mode` patch: a merge patch) or PUT (replacement: a whole body)."""
 
-    def replace(
-        request: Request,
-        slug: str,
-        body: body_model,  # type: ignore[valid-type]
-        session: SessionDep,
-        key: EditorDep,
-        if_match: IfMatch = None,
-    ) -> Response:
-        written = update_record(session, kind, slug, replacement=body, if_match=if_match, actor=key)
-        return written_response(request, written, read(session, written.record))
+        def handler(
+            request: Request,
+            slug: str,
+            payload: payload_type,
+            session: SessionDep,
+            key: EditorDep,
+            if_match: IfMatch = None,
+        ) -> Response:
+            written = update_record(
+                session, kind, slug, if_match=if_match, actor=key, **{mode: payload}
+            )
+            return written_response(request, written, read(session, written.record))
+
+        return handler
 
     def delete(
         request: Request, slug: str, session: SessionDep, key: EditorDep, if_match: IfMatch = None
     ) -> None:
         publish(request, delete_record(session, kind, slug, if_match=if_match, actor=key))
 
+    update, replace = change(MergePatch, "patch"), change(body_model, "replacement")
     _writes(router, spec, "/{slug}", create, update, replace, delete, CREATE_ERRORS)
 
 
@@ -138,33 +135,30 @@ def add_link_routes(router: APIRouter, spec: RecordRoutes, id_description: str) 
         found = read(session, label, slug, link_id)
         return written_response(request, written, found, status_code=201, location=location)
 
-    def update(
-        request: Request,
-        slug: str,
-        id: LinkId,
-        patch: MergePatch,
-        session: SessionDep,
-        key: EditorDep,
-        if_match: IfMatch = None,
-    ) -> Response:
-        written = update_record(
-            session, kind, id, patch=patch, if_match=if_match, actor=key, therapy_slug=slug
-        )
-        return written_response(request, written, read(session, label, slug, id))
+    def change(payload_type: Any, mode: str) -> Callable[..., Response]:
+        """PATCH (`mode` patch: a merge patch) or PUT (replacement: a whole body)."""
 
-    def replace(
-        request: Request,
-        slug: str,
-        id: LinkId,
-        body: body_model,  # type: ignore[valid-type]
-        session: SessionDep,
-        key: EditorDep,
-        if_match: IfMatch = None,
-    ) -> Response:
-        written = update_record(
-            session, kind, id, replacement=body, if_match=if_match, actor=key, therapy_slug=slug
-        )
-        return written_response(request, written, read(session, label, slug, id))
+        def handler(
+            request: Request,
+            slug: str,
+            id: LinkId,
+            payload: payload_type,
+            session: SessionDep,
+            key: EditorDep,
+            if_match: IfMatch = None,
+        ) -> Response:
+            written = update_record(
+                session,
+                kind,
+                id,
+                if_match=if_match,
+                actor=key,
+                therapy_slug=slug,
+                **{mode: payload},
+            )
+            return written_response(request, written, read(session, label, slug, id))
+
+        return handler
 
     def delete(
         request: Request,
@@ -177,6 +171,7 @@ def add_link_routes(router: APIRouter, spec: RecordRoutes, id_description: str) 
         written = delete_record(session, kind, id, if_match=if_match, actor=key, therapy_slug=slug)
         publish(request, written)
 
+    update, replace = change(MergePatch, "patch"), change(body_model, "replacement")
     _route(router, "GET", "/{id}", read_link, spec, "read", responses=(404, 422))
     _writes(router, spec, "/{id}", create, update, replace, delete, LINK_CREATE_ERRORS)
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col
 
 from app.models import DatasetState
+from app.store.engine import ping, schema_is_current
 
 
 def read_version(engine: Engine) -> int:
@@ -55,3 +56,19 @@ def begin_write(session: Session) -> None:
         except IntegrityError:
             pass  # another writer made it first; the UPDATE below waits for it
         session.exec(lock.values(version=DatasetState.version))
+
+
+def unready_reason(engine: Engine) -> str | None:
+    """Why the data cannot be served yet (`/readyz` answers 503 with it), or None: the
+    database answers, its schema is current and a seed was loaded."""
+    try:
+        ping(engine)
+        if not schema_is_current(engine):
+            return "The database schema is not current; run `kb seed`."
+        with Session(engine) as session:
+            state = session.get(DatasetState, 1)
+    except SQLAlchemyError:
+        return "The database is not reachable."
+    if state is None or not state.seeded:
+        return "The knowledge base is not loaded; run `kb seed`."
+    return None

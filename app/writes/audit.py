@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.models import AuditAction, AuditEntry, RecordType, utcnow
+from app.models import AuditAction, AuditEntry, DatasetState, RecordType, utcnow
 
 
 def append_entry(
@@ -52,11 +52,13 @@ def append_document_entry(
     actor: str,
     name: str,
     changes: Sequence[Any],
-    dataset_version: int,
     **more: Any,
 ) -> AuditEntry:
-    """One entry for a whole document loaded (`kb seed`, `kb import`): the file's name, and
-    how many records and links it added, changed and removed, with each change listed."""
+    """One entry for a whole document loaded (`kb seed`, `kb import`) in the caller's
+    transaction: the file's name, the dataset version the load produced, and how many
+    records and links it added, changed and removed, with each change listed."""
+    state = session.get(DatasetState, 1)
+    assert state is not None, "a load that changed something has bumped the version"
     counts = dict.fromkeys(("add", "change", "remove"), 0)
     for change in changes:
         counts[change.action] += 1
@@ -66,7 +68,7 @@ def append_document_entry(
         action=AuditAction.import_,
         record_type=RecordType.dataset,
         record=name,
-        dataset_version=dataset_version,
+        dataset_version=state.version,
         at=utcnow(),
         before=None,
         after={**counts, "changes": [str(change) for change in changes], **more},

@@ -652,14 +652,11 @@ def seed_database(
         changes = sync_document(session, document, progress=progress)
         _remember_seed(session, document)
         if changes:
-            state = session.get(DatasetState, 1)
-            assert state is not None
             append_document_entry(
                 session,
                 actor=SEED_ACTOR,
                 name=name,
                 changes=changes,
-                dataset_version=state.version,
                 reverted_writes=[describe_write(entry) for entry in writes],
             )
         session.commit()

@@ -36,7 +36,6 @@ from app.models import (
     AuditAction,
     Condition,
     ConditionCreate,
-    DatasetState,
     EvidenceLevel,
     Fact,
     FactCreate,
@@ -64,7 +63,17 @@ from app.search.index import index_record, unindex_record
 from app.store.version import begin_write, bump_version
 from app.writes.audit import append_document_entry, append_entry
 from app.writes.etags import check_if_match, record_etag
-from app.writes.seed import ENTITIES, ENTITY_BY_KEY, LINKS, SOURCE_REF, Change, Ref, sync_document
+from app.writes.seed import (
+    ENTITIES,
+    ENTITY_BY_KEY,
+    LINKS,
+    SOURCE_REF,
+    Change,
+    EntitySpec,
+    LinkSpec,
+    Ref,
+    sync_document,
+)
 
 # --------------------------------------------------------------------------------------------
 # What can be written, described once from the seed's specs
@@ -110,34 +119,34 @@ _TYPES: dict[type[SQLModel], tuple[RecordType, type[SQLModel]]] = {
     Fact: (RecordType.fact, FactCreate),
 }
 
+
+def _kind(spec: EntitySpec | LinkSpec, **more: Any) -> Kind:
+    record_type, body = _TYPES[spec.table]
+    return Kind(
+        record_type=record_type,
+        label=spec.label,
+        table=spec.table,
+        base=spec.base,
+        body=body,
+        refs=spec.refs,
+        document_key=spec.key,
+        **more,
+    )
+
+
 KINDS: dict[RecordType, Kind] = {
-    **{
-        _TYPES[spec.table][0]: Kind(
-            record_type=_TYPES[spec.table][0],
-            label=spec.label,
-            table=spec.table,
-            base=spec.base,
-            body=_TYPES[spec.table][1],
-            refs=spec.refs,
-            document_key=spec.key,
-            source_link=spec.source_link,
-            source_link_column=spec.source_link_column,
-        )
-        for spec in ENTITIES
-    },
-    **{
-        _TYPES[spec.table][0]: Kind(
-            record_type=_TYPES[spec.table][0],
-            label=spec.label,
-            table=spec.table,
-            base=spec.base,
-            body=_TYPES[spec.table][1],
-            refs=spec.refs,
-            document_key=spec.key,
-            key_fields=spec.key_fields,
-        )
-        for spec in LINKS
-    },
+    kind.record_type: kind
+    for kind in [
+        *(
+            _kind(
+                spec,
+                source_link=spec.source_link,
+                source_link_column=spec.source_link_column,
+            )
+            for spec in ENTITIES
+        ),
+        *(_kind(spec, key_fields=spec.key_fields) for spec in LINKS),
+    ]
 }
 
 SOURCE = KINDS[RecordType.source]
@@ -197,6 +206,32 @@ def _commit(
         session.rollback()
         raise Conflict(f"The {kind.label} conflicts with the stored data.") from error
     return Written(record=record, etag=etag, dataset_version=version)
+
+
+def _commit_row(
+    session: Session,
+    kind: Kind,
+    row: Any,
+    therapy: Therapy | None,
+    action: AuditAction,
+    actor: ApiKey,
+    now: dt.datetime,
+    *,
+    before: dict[str, Any] | None,
+) -> Written:
+    """`_commit` for a row created or changed: its key, its new state and its ETag."""
+    after = _audit_record(session, kind, row, therapy)
+    return _commit(
+        session,
+        kind,
+        _key(kind, row),
+        action=action,
+        actor=actor.name,
+        now=now,
+        before=before,
+        after=after,
+        etag=etag_of(kind, row),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -521,17 +556,7 @@ def create_record(
         _sync_sources(session, kind, row.id, source_ids, [])
     if not kind.is_link:
         index_record(session, row)
-    return _commit(
-        session,
-        kind,
-        _key(kind, row),
-        action=AuditAction.create,
-        actor=actor.name,
-        now=now,
-        before=None,
-        after=_audit_record(session, kind, row, therapy),
-        etag=etag_of(kind, row),
-    )
+    return _commit_row(session, kind, row, therapy, AuditAction.create, actor, now, before=None)
 
 
 def update_record(
@@ -584,17 +609,8 @@ def update_record(
     if not kind.is_link:
         index_record(session, row)
     before = {"therapy": therapy.slug} | entry if therapy is not None else entry
-    return _commit(
-        session,
-        kind,
-        _key(kind, row),
-        action=AuditAction.update if replacement is None else AuditAction.replace_,
-        actor=actor.name,
-        now=now,
-        before=before,
-        after=_audit_record(session, kind, row, therapy),
-        etag=etag_of(kind, row),
-    )
+    action = AuditAction.update if replacement is None else AuditAction.replace_
+    return _commit_row(session, kind, row, therapy, action, actor, now, before=before)
 
 
 def delete_record(
@@ -671,14 +687,11 @@ def import_document(
             session.rollback()
             return changes
         if changes:
-            state = session.get(DatasetState, 1)
-            assert state is not None
             append_document_entry(
                 session,
                 actor=IMPORT_ACTOR,
                 name=name,
                 changes=changes,
-                dataset_version=state.version,
             )
         session.commit()
     return changes
