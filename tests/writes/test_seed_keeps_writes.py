@@ -42,6 +42,23 @@ def edit_bruising(client: TestClient, editor: Headers, text: str) -> None:
     assert response.status_code == 200, response.text
 
 
+def seeded_then_curated_then_changed(
+    tmp_path: Path,
+    database_url: str,
+    make_client: Callable[[], TestClient],
+    editor: Headers,
+) -> Path:
+    """Seed a file, edit a side effect through the API, then change the file elsewhere:
+    the everyday case in which a restart's `kb seed` used to revert the edit."""
+    path = write(tmp_path / "seed.json", seed_document())
+    assert seed(path, database_url).exit_code == 0
+    edit_bruising(make_client(), editor, "Curated through the API.")
+    changed = seed_document()
+    changed["side_effects"][1]["name"] = "Pneumothorax (lung puncture)"
+    write(path, changed)
+    return path
+
+
 def bruising(client: TestClient) -> Any:
     return client.get("/v1/side-effects/bruising").json().get("description")
 
@@ -72,12 +89,7 @@ def test_seed_changed_file_refuses_to_revert_an_api_write(
     make_client: Callable[[], TestClient],
     editor: Headers,
 ) -> None:
-    path = write(tmp_path / "seed.json", seed_document())
-    assert seed(path, database_url).exit_code == 0
-    edit_bruising(make_client(), editor, "Curated through the API.")
-    changed = seed_document()
-    changed["side_effects"][1]["name"] = "Pneumothorax (lung puncture)"
-    write(path, changed)
+    path = seeded_then_curated_then_changed(tmp_path, database_url, make_client, editor)
 
     refused = seed(path, database_url)
 
@@ -101,12 +113,7 @@ def test_seed_keep_writes_serves_the_database_as_it_is(
     make_client: Callable[[], TestClient],
     editor: Headers,
 ) -> None:
-    path = write(tmp_path / "seed.json", seed_document())
-    assert seed(path, database_url).exit_code == 0
-    edit_bruising(make_client(), editor, "Curated through the API.")
-    changed = seed_document()
-    changed["side_effects"][1]["name"] = "Pneumothorax (lung puncture)"
-    write(path, changed)
+    path = seeded_then_curated_then_changed(tmp_path, database_url, make_client, editor)
 
     kept = seed(path, database_url, "--keep-writes")
 
@@ -125,12 +132,7 @@ def test_seed_overwrite_reverts_with_an_audit_entry(
     make_client: Callable[[], TestClient],
     editor: Headers,
 ) -> None:
-    path = write(tmp_path / "seed.json", seed_document())
-    assert seed(path, database_url).exit_code == 0
-    edit_bruising(make_client(), editor, "Curated through the API.")
-    changed = seed_document()
-    changed["side_effects"][1]["name"] = "Pneumothorax (lung puncture)"
-    write(path, changed)
+    path = seeded_then_curated_then_changed(tmp_path, database_url, make_client, editor)
 
     overwritten = seed(path, database_url, "--overwrite")
 
