@@ -25,7 +25,7 @@ EXPORT_FILE ?= var/export.json
 PYTEST = $(if $(TEST_DATABASE_URL),TEST_DATABASE_URL='$(TEST_DATABASE_URL)' )$(BIN)/pytest $(PYTEST_ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser bench run seed serve test test-quick test-postgres pytest lint format typecheck check export clean
+.PHONY: help install browser bench run seed serve test test-quick test-postgres pytest lint format typecheck check export clean relevance
 
 help:
 	@echo "make run            install, seed var/kb.sqlite3 and serve on 127.0.0.1:8000"
@@ -33,6 +33,7 @@ help:
 	@echo "make test-quick     ruff check, pytest -m 'not slow' on two workers (the edit loop)"
 	@echo "make test-postgres  pytest on $(POSTGRES_TEST_URL)"
 	@echo "make pytest         pytest only (PYTEST_ARGS='-k name', TEST_DATABASE_URL=...)"
+	@echo "make relevance      condition search's relevance table: first-hit accuracy, recall at 5"
 	@echo "make lint           ruff check and ruff format --check"
 	@echo "make format         ruff format and ruff check --fix"
 	@echo "make typecheck      mypy app tests"
@@ -92,6 +93,11 @@ test-postgres: $(INSTALLED) $(CHROMIUM)
 
 pytest: $(INSTALLED) $(CHROMIUM)
 	$(PYTEST)
+
+# The relevance table of tests/search/relevance.py on SQLite, and on PostgreSQL when it answers
+# at POSTGRES_TEST_URL (in a throwaway database); `PYTEST_ARGS` is not used.
+relevance: $(INSTALLED)
+	$(BIN)/python -m tests.search.relevance --postgres '$(POSTGRES_TEST_URL)'
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .

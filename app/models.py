@@ -965,6 +965,9 @@ class MatchField(StrEnum):
     synonym = "synonym"
     alias = "alias"
     code = "code"
+    code_title = "code-title"
+    """The title of one of a condition's codes ("Cervicalgia" for M54.2), matched like a
+    synonym."""
     record_title = "title"  # `title` would hide str.title
     identifier = "identifier"
     measure = "measure"
@@ -1056,8 +1059,9 @@ class SearchIndexState(SQLModel, table=True):
 # --------------------------------------------------------------------------------------------
 
 DID_YOU_MEAN_DESCRIPTION = (
-    "Names, synonyms or titles close to `q`, when it matched nothing as typed (no hits, or "
-    "hits only through typo tolerance); otherwise empty."
+    "Spelling corrections of `q`: `q` with each word that matched only through typo "
+    "tolerance replaced by the word it matched (at most one or two edits a word); otherwise "
+    "empty. Never another record's name."
 )
 FACETS_DESCRIPTION = (
     "Counts over every matching record (not only this page), one list per facet asked for "
@@ -1069,6 +1073,36 @@ FACETS_DESCRIPTION = (
 class SearchMatch(SQLModel):
     field: MatchField = Field(description="The field that matched: name, synonym, code ...")
     text: str = Field(description="The text that matched, as stored.")
+    matched_words: list[str] = Field(
+        default_factory=list,
+        description="The words of `q` this text matched (as typed, normalized).",
+    )
+    unmatched_words: list[str] = Field(
+        default_factory=list,
+        description="The words of `q` it did not match: empty for a full match; a partial "
+        "match (no record matched every word) lists the rest here.",
+    )
+
+
+class RelatedHit(SQLModel):
+    """A record that shares words with `q` without matching it: not a spelling correction
+    and not the record asked for."""
+
+    type: SearchType
+    slug: str
+    title: str
+    shared_words: list[str] = Field(description="The words of `q` it holds.")
+    why: str = Field(description="Why it is listed, in words.")
+
+
+RELATED_DESCRIPTION = (
+    "When nothing matched `q`: records that share some of its words (each with why), which "
+    "are other records, not corrections of `q`; otherwise empty."
+)
+MESSAGE_DESCRIPTION = (
+    "With `q`: a sentence saying how the items match (every word, some words only, or nothing "
+    "in the knowledge base); null without `q` or when every item matches every word."
+)
 
 
 class ConditionListItem(ConditionPublic):
@@ -1087,6 +1121,8 @@ class ConditionListPage(Page[ConditionListItem]):
     facets: dict[str, list[FacetCount]] = Field(
         default_factory=dict, description=FACETS_DESCRIPTION
     )
+    related: list[RelatedHit] = Field(default_factory=list, description=RELATED_DESCRIPTION)
+    message: str | None = Field(default=None, description=MESSAGE_DESCRIPTION)
 
 
 class ConditionTherapiesPage(Page[ConditionTherapy]):
@@ -1113,6 +1149,8 @@ class SearchHit(SQLModel):
 
 class SearchPage(Page[SearchHit]):
     did_you_mean: list[str] = Field(default_factory=list, description=DID_YOU_MEAN_DESCRIPTION)
+    related: list[RelatedHit] = Field(default_factory=list, description=RELATED_DESCRIPTION)
+    message: str | None = Field(default=None, description=MESSAGE_DESCRIPTION)
 
 
 class BodyRegionPublic(SQLModel):

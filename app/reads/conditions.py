@@ -20,6 +20,7 @@ from app.models import (
     ConditionPublic,
     ConditionSummary,
     ConditionTherapy,
+    RelatedHit,
     SearchMatch,
     SearchType,
     TherapySummary,
@@ -44,7 +45,7 @@ from app.reads.shapes import (
     therapies_through,
 )
 from app.reads.sql_json import array, correlated, page_of, record, response_body
-from app.search.query import Hit, code_filter, search
+from app.search.query import Hit, code_filter, related_hits, search
 from app.store.engine import Prepared
 
 
@@ -95,7 +96,12 @@ def condition_page(
     return PageBody(
         found.items,
         found.total,
-        {"did_you_mean": [], "facets": condition_facets(connection, ids, facets)},
+        {
+            "did_you_mean": [],
+            "facets": condition_facets(connection, ids, facets),
+            "related": [],
+            "message": None,
+        },
     )
 
 
@@ -109,7 +115,9 @@ def condition_items(count: int) -> Prepared:
 
 
 assert list(ConditionListItem.model_fields) == [*ConditionPublic.model_fields, "match"]
-assert list(SearchMatch.model_fields) == ["field", "text"]  # as `_with_match` writes it
+# as `_with_match` writes it (app/search/query.py `Hit.match`)
+assert list(SearchMatch.model_fields) == ["field", "text", "matched_words", "unmatched_words"]
+assert list(RelatedHit.model_fields) == ["type", "slug", "title", "shared_words", "why"]
 
 
 def condition_search_page(
@@ -122,7 +130,8 @@ def condition_search_page(
     offset: int,
 ) -> PageBody:
     """The page of conditions matching `q` (and `filters`, the bound values of
-    `condition_ids`), best match first unless sorted, each item with its `match` added."""
+    `condition_ids`), best match first unless sorted, each item with its `match` added; the
+    conditions that only share words with `q` as `related`, and a `message` saying which."""
     result = search(connection, q, types=[SearchType.condition])
     hits = {hit.record_id: hit for hit in result.hits}
     if filters:
@@ -151,13 +160,15 @@ def condition_search_page(
         {
             "did_you_mean": result.did_you_mean,
             "facets": condition_facets(connection, list(hits), facets),
+            "related": related_hits(connection, result.related),
+            "message": result.message("condition"),
         },
     )
 
 
 def _with_match(item: str, hit: Hit) -> str:
     """A list item's JSON with `match`, its last field, added."""
-    match = orjson.dumps({"field": hit.field, "text": hit.text}).decode()
+    match = orjson.dumps(hit.match()).decode()
     return f'{item[:-1]},"match":{match}}}'
 
 

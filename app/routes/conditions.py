@@ -63,9 +63,12 @@ async def list_conditions(
     q: Annotated[
         str | None,
         search_text(
-            "Find conditions by name, synonym or code, best match first; each item then says "
-            "what matched (`match`), and `did_you_mean` offers close names when nothing "
-            "matched as typed. Empty (`q=`) means no text filter.",
+            "Find conditions by name, synonym, code or code title, in any word order and word "
+            "form, best match first; each item then says what matched (`match`, with the words "
+            "it matched and did not). When no condition matches every word, those matching "
+            "some are listed as partial matches, or as `related` when they are other "
+            "conditions; `did_you_mean` offers spelling corrections of `q`, and `message` says "
+            "which it is. Empty (`q=`) means no text filter.",
             required=False,
         ),
     ] = None,

@@ -12,7 +12,7 @@ from app.http.pagination import absolute_url, make_page
 from app.http.params import PageDep, StrictQueryRoute, search_text
 from app.models import SearchHit, SearchMatch, SearchPage, SearchType
 from app.search.index import INDEXED
-from app.search.query import record_titles, search
+from app.search.query import record_titles, related_hits, search
 from app.store.engine import SessionDep
 
 router = APIRouter(prefix="/v1/search", tags=["search"], route_class=StrictQueryRoute)
@@ -26,8 +26,8 @@ def list_search_hits(
     q: Annotated[
         str,
         search_text(
-            "What to find: a name, synonym, alias, code, title, author, DOI or PMID, or words "
-            "of a summary or finding. Required and not empty.",
+            "What to find: a name, synonym, alias, code, code title, title, author, DOI or PMID, "
+            "or words of a summary or finding, in any order. Required and not empty.",
             required=True,
         ),
     ],
@@ -36,10 +36,11 @@ def list_search_hits(
         Query(alias="type", description="Only these record types (repeat for several)."),
     ] = None,
 ) -> dict[str, Any]:
-    """Search every record type at once: best match first, each hit with a marked snippet."""
+    """Search every record type at once: best match first, each hit with a marked snippet;
+    partial matches when no record matches every word, related records when none matches."""
     result = search(session.connection(), q, types=types or list(SearchType))
     window = result.hits[page.offset : page.offset + page.limit]
-    titles = record_titles(session, window)
+    titles = record_titles(session.connection(), window)
     items = [
         SearchHit(
             type=hit.record_type,
@@ -50,10 +51,12 @@ def list_search_hits(
                 request,
                 request.app.url_path_for(INDEXED[hit.record_type].route, slug=hit.slug),
             ),
-            match=SearchMatch(field=hit.field, text=hit.text),
+            match=SearchMatch.model_validate(hit.match()),
         )
         for hit in window
     ]
     body = make_page(request, items, total=len(result.hits), params=page)
     body["did_you_mean"] = result.did_you_mean
+    body["related"] = related_hits(session.connection(), result.related)
+    body["message"] = result.message("record")
     return body

@@ -1,8 +1,9 @@
 """The search index: what is indexed for each record type, and keeping it in step.
 
 The index (tables in app/models.py, migration 0002) holds, for every record, each text a user
-might type to find it: a condition's name, synonyms and codes, a therapy's aliases, a source's
-title, authors and identifiers, and the longer texts (summaries, descriptions, findings).
+might type to find it: a condition's name, synonyms, codes and code titles, a therapy's
+aliases, a source's title, authors and identifiers, and the longer texts (summaries,
+descriptions, findings). Words are indexed as their stems (app/search/text.py `stem`).
 
 - `search_terms`: one row per text, with its normal form (app/search/text.py `normalize`) or,
   for codes and identifiers, its compact key, and a weight per field.
@@ -52,14 +53,16 @@ from app.search.text import (
     WEIGHTS,
     compact_key,
     normalize,
+    stems_of,
     trigrams,
     words_of,
 )
 from app.store.engine import bulk_insert
 
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 """Bump when normalization, term extraction or `term_rank` changes: the next sync rebuilds
-the index. 2: postings ordered by the term's word count first (was: field weight first)."""
+the index. 2: postings ordered by the term's word count first (was: field weight first).
+3: words indexed as stems (app/search/text.py `stem`), more stopwords, code titles indexed."""
 
 BATCH = 500
 
@@ -72,6 +75,10 @@ def _code_of(code: Any) -> str:
     return str(code["code"] if isinstance(code, dict) else code.code)
 
 
+def _code_title_of(code: Any) -> str:
+    return str(code["title"] if isinstance(code, dict) else code.title)
+
+
 def _substance_of(component: Any) -> str:
     return str(component["substance"] if isinstance(component, dict) else component.substance)
 
@@ -80,6 +87,7 @@ def _condition_texts(row: Any) -> Iterator[tuple[MatchField, str | None]]:
     yield MatchField.name, row.name
     yield from ((MatchField.synonym, synonym) for synonym in row.synonyms)
     yield from ((MatchField.code, _code_of(code)) for code in row.codes)
+    yield from ((MatchField.code_title, _code_title_of(code)) for code in row.codes)
     yield MatchField.description, row.description
 
 
@@ -172,7 +180,7 @@ def term_values(record_type: SearchType, row: Any) -> list[_TermValues]:
             words = [full[:SEARCH_WORD_LENGTH]] if full else []
         else:
             full = normalize(text)
-            words = words_of(full)
+            words = stems_of(words_of(full))
         norm = full[:SEARCH_NORM_LENGTH]
         if not norm or norm in seen:
             continue

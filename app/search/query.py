@@ -17,6 +17,15 @@ left unmatched, the query as the term's prefix, field weight, similarity (rapidf
 record type and slug. Each record is ranked by its best term, which the hit reports. No query
 scans a table, whatever its size. Why the scans are bounded as they are:
 docs/decisions/0006-bounded-search-scans.md.
+
+Words are compared as stems (app/search/text.py `stem`), so word forms and word order do not
+matter. When no record holds every word, a second pass ranks the records by how many words
+they hold (partial matches). A partial match is a hit only when the words it misses cannot
+name another condition: they are all qualifiers (`left`, `chronic`, `pain` ...), or the words
+it holds make up one of its names whole (`tennis elbow` in `tennis elbow xyz`). The others are
+`related`: they share words, they are not what was asked for (`golfers elbow` shares `elbow`
+with tennis elbow, and is not it). `did_you_mean` is only ever `q` with its misspelt words
+corrected, never another record's name.
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ from sqlalchemy import (
     literal,
     union_all,
 )
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from app.models import (
     SEARCH_NORM_LENGTH,
@@ -54,13 +63,14 @@ from app.search.text import (
     FIELD_ORDER,
     KEY_FIELDS,
     MAX_WEIGHT,
-    SUGGESTED_FIELDS,
+    QUALIFIER_STEMS,
     TYPE_ORDER,
     WORD_SPAN,
     compact_key,
     max_typos,
     normalize,
     split_term,
+    stem,
     successor,
     trigrams,
     whole_norm,
@@ -83,7 +93,7 @@ EXPANSION_LIMIT = 20
 FUZZY_LIMIT = 50
 """Words the trigram filter hands to the edit-distance check."""
 DRIVER_COUNT_CAP = 2000
-SUGGESTION_LIMIT = 5
+RELATED_LIMIT = 5
 SNIPPET_LENGTH = 160
 
 
@@ -119,17 +129,24 @@ def code_filter(bounded: bool) -> ColumnElement[bool]:
 class ParsedQuery:
     norm: str
     words: tuple[str, ...]
+    """The stems of the query's words (app/search/text.py `stem`), each once, in order."""
     key: str | None = None
     """The compact key, when the input looks like a code or identifier (M77.1, a PMID ...)."""
+    typed: tuple[str, ...] = ()
+    """Each of `words` as typed (normalized), for `match` and corrections."""
 
 
 def parse_query(raw: str) -> ParsedQuery:
     norm = normalize(raw)[:SEARCH_NORM_LENGTH]
-    words = tuple(words_of(norm)[:MAX_QUERY_WORDS])
+    forms: dict[str, str] = {}
+    for word in words_of(norm):
+        forms.setdefault(stem(word), word)
+        if len(forms) == MAX_QUERY_WORDS:
+            break
     stripped = raw.strip()
     looks_like_code = bool(stripped) and not any(char.isspace() for char in stripped)
     key = compact_key(stripped) if looks_like_code and CODE_LIKE.match(stripped) else None
-    return ParsedQuery(norm, words, key or None)
+    return ParsedQuery(norm, tuple(forms), key or None, tuple(forms.values()))
 
 
 Expansions = dict[str, dict[str, int]]
@@ -168,7 +185,9 @@ def _near_words(grams: int) -> Prepared:
     )
 
 
-def _expand(connection: Connection, word: str, *, relaxed: bool) -> dict[str, int]:
+def _expand(connection: Connection, word: str, typed: str, *, relaxed: bool) -> dict[str, int]:
+    """The indexed stems `word` (a query word's stem) stands for: those it is a prefix of or,
+    when there are none, those within the typos its typed form `typed` allows."""
     upper = successor(word)
     prefixed = (
         _WORDS_FROM.all(connection, low=word)
@@ -178,7 +197,8 @@ def _expand(connection: Connection, word: str, *, relaxed: bool) -> dict[str, in
     found = {prefix: 0 for (prefix,) in prefixed}
     if found:
         return found
-    allowed = max_typos(word) + (1 if relaxed else 0)
+    # relaxed (a correction for a query that matched nothing): one typo in three letters too
+    allowed = max_typos(typed) or (1 if relaxed and len(typed) == 3 else 0)
     if allowed == 0 or len(word) < 3:
         return found
     grams = trigrams(word)
@@ -193,7 +213,25 @@ def _expand(connection: Connection, word: str, *, relaxed: bool) -> dict[str, in
         distance = OSA.distance(word, candidate, score_cutoff=allowed)
         if distance <= allowed:
             found[candidate] = distance
+    # two letters swapped share few trigrams with the word meant ("pian", "wirst"): look the
+    # swaps up as they are
+    swaps = sorted(
+        {word[:k] + word[k + 1] + word[k] + word[k + 2 :] for k in range(len(word) - 1)} - {word}
+    )
+    if swaps:
+        listed = _listed_words(len(swaps)).all(
+            connection, **{f"s{number}": swap for number, swap in enumerate(swaps)}
+        )
+        found.update({candidate: 1 for (candidate,) in listed if candidate not in found})
     return found
+
+
+@functools.lru_cache(maxsize=64)
+def _listed_words(count: int) -> Prepared:
+    """Which of `count` words (bound `s0` ...) are indexed: primary-key lookups."""
+    return Prepared(
+        select(WORDS.c.word).where(WORDS.c.word.in_([bindparam(f"s{n}") for n in range(count)]))
+    )
 
 
 _CANDIDATE_COLUMNS = ("record_type", "record_id", "slug", "field", "text", "norm", "weight")
@@ -370,6 +408,10 @@ class _Scored(NamedTuple):
     term: _Term
     typos: int
     matched: int
+    missing: tuple[int, ...] = ()
+    """The positions of the query words the term does not hold (a partial match)."""
+    covered: bool = False
+    """Every word of the term is matched: the query holds one of the record's names whole."""
 
 
 def _word_match(
@@ -418,6 +460,7 @@ def _score(
     exact = key_exact or full == query.norm
     prefix = key_prefix or full.startswith(query.norm)
     typos = matched = partial = 0
+    missing: list[int] = []
     if every <= present:
         # the common case: the term holds every query word as it is (what the loop below
         # finds word by word, in one set comparison)
@@ -425,10 +468,11 @@ def _score(
         unmatched = len(term_words) - matched
     else:
         used: set[str] = set()
-        for word, fuzzy in wanted:
+        for position, (word, fuzzy) in enumerate(wanted):
             found = (0, False, word) if word in present else _word_match(word, term_words, fuzzy)
             if found is None:
                 if prefix or relaxed:
+                    missing.append(position)
                     continue
                 return None
             typos += found[0]
@@ -438,11 +482,17 @@ def _score(
         unmatched = len(term_words) - len(used)
     if key_prefix:
         matched, unmatched = len(wanted), len(term_words) - len(present)
+        missing = []
     elif prefix:
         matched = len(wanted)
+        missing = []
     if matched == 0 and not prefix:
         return None
-    similarity = fuzz.ratio(query.key if key_prefix and query.key else query.norm, full)
+    target = query.key if key_prefix and query.key else query.norm
+    if missing:
+        # a partial match: how close the term is to the words it matched
+        target = " ".join(word for k, word in enumerate(query.typed) if k not in missing)
+    similarity = fuzz.ratio(target, full)
     key = (
         leading_key(exact, matched, typos, partial, unmatched, prefix, weight),
         -similarity,
@@ -451,7 +501,7 @@ def _score(
         FIELD_ORDER[match_field],
         text,
     )
-    return _Scored(key, term, typos, matched)
+    return _Scored(key, term, typos, matched, tuple(missing), unmatched == 0)
 
 
 class Hit(NamedTuple):
@@ -465,6 +515,35 @@ class Hit(NamedTuple):
     field: MatchField
     text: str
     typos: int
+    matched_words: tuple[str, ...] = ()
+    """The query's words (as typed) that the text matched."""
+    unmatched_words: tuple[str, ...] = ()
+    """The query's words it did not match: some, in a partial match; none in a full one."""
+
+    def match(self) -> dict[str, Any]:
+        """The item's `match` (app/models.py `SearchMatch`), as plain JSON values."""
+        return {
+            "field": self.field.value,
+            "text": self.text,
+            "matched_words": list(self.matched_words),
+            "unmatched_words": list(self.unmatched_words),
+        }
+
+
+class Related(NamedTuple):
+    """A record that shares some of the query's words and is not a hit."""
+
+    record_type: SearchType
+    record_id: int
+    slug: str
+    shared_words: tuple[str, ...]
+
+    def why(self) -> str:
+        shared = ", ".join(f"'{word}'" for word in self.shared_words)
+        return (
+            f"It shares {shared} with the query, but the query's other words do not name it: "
+            "a different record, not a correction."
+        )
 
 
 @dataclass(frozen=True)
@@ -473,10 +552,56 @@ class SearchResult:
     hits: list[Hit] = field(default_factory=list)
     did_you_mean: list[str] = field(default_factory=list)
     expansions: Expansions = field(default_factory=dict)
+    related: list[Related] = field(default_factory=list)
+    partial: bool = False
+    """The hits match some of the query's words only (no record matched them all)."""
 
     def snippet(self, hit: Hit) -> str:
         """The matched text, shortened around the first match, with matches in <mark>."""
         return snippet(hit.text, hit.field, self.query, self.expansions)
+
+    def message(self, noun: str) -> str | None:
+        """What the answer is, in a sentence (`noun`: "condition" or "record"); None when
+        every hit matches every word, or for an empty query."""
+        typed = self.query.norm
+        if not typed or (self.hits and not self.partial):
+            return None
+        if self.hits:
+            return (
+                f"No {noun} matches every word of '{typed}'. These match some of its words: "
+                "each item's `match` lists the words it matched and those it did not."
+            )
+        message = f"No {noun} in the knowledge base matches '{typed}'."
+        if self.did_you_mean:
+            message += f" Did you mean '{self.did_you_mean[0]}'?"
+        if self.related:
+            message += (
+                f" The related {noun}s share some of its words; they are other {noun}s, "
+                "not what was asked for."
+            )
+        return message
+
+
+def qualifier_positions(query: ParsedQuery, expansions: Expansions) -> frozenset[int]:
+    """The positions of the query's qualifiers (app/search/text.py `QUALIFIERS`): words that
+    are one, or a typo away from one ("pian")."""
+    return frozenset(
+        position
+        for position, word in enumerate(query.words)
+        if word in QUALIFIER_STEMS
+        or any(typos and found in QUALIFIER_STEMS for found, typos in expansions[word].items())
+    )
+
+
+def _accepted(query: ParsedQuery, scored: _Scored, qualifiers: frozenset[int]) -> bool:
+    """Whether a partial match is a hit: the words it misses are all qualifiers, or the words
+    it holds are one of its names whole; and it holds a word that is not a qualifier."""
+    if not scored.missing:
+        return True
+    held = set(range(len(query.words))).difference(scored.missing)
+    if held <= qualifiers:
+        return False
+    return scored.covered or qualifiers.issuperset(scored.missing)
 
 
 def _rank(
@@ -486,61 +611,130 @@ def _rank(
     expansions: Expansions,
     *,
     relaxed: bool,
+    qualifiers: frozenset[int] = frozenset(),
 ) -> list[_Scored]:
-    """The best-scoring term of each matching record, best record first."""
+    """The best-scoring term of each matching record, best record first. `relaxed`: terms
+    holding only some of the words count too, and a term that makes its record a hit
+    (`_accepted`, given the positions of the query's `qualifiers`) wins over one that holds
+    more words without doing so."""
     wanted = [(word, expansions.get(word, {})) for word in query.words]
     every = frozenset(query.words)
-    best: dict[tuple[str, int], _Scored] = {}
+    best: dict[tuple[str, int], tuple[bool, _Scored]] = {}
     for term in _candidate_terms(connection, query, types, expansions, relaxed=relaxed):
         scored = _score(query, term, wanted, every, relaxed=relaxed)
         if scored is not None:
             record = (term[0], term[1])
+            rejected = relaxed and not _accepted(query, scored, qualifiers)
             kept = best.get(record)
-            if kept is None or scored.key < kept.key:
-                best[record] = scored
-    return sorted(best.values(), key=_by_key)
+            if kept is None or (rejected, scored.key) < (kept[0], kept[1].key):
+                best[record] = (rejected, scored)
+    return [scored for _, scored in sorted(best.values(), key=_by_rejection_and_key)]
 
 
-def _by_key(scored: _Scored) -> tuple[Any, ...]:
-    return scored.key
+def _by_rejection_and_key(item: tuple[bool, _Scored]) -> tuple[Any, ...]:
+    return item[0], item[1].key
 
 
-def _suggestions(ranked: Iterable[_Scored]) -> list[str]:
-    texts: dict[str, str] = {}
+def _correction(query: ParsedQuery, scored: _Scored, expansions: Expansions) -> str | None:
+    """`q` as typed, with each word that the term matched only through typos replaced by the
+    term's word (None when no word needed a correction)."""
+    _, _, _, match_field, text, norm, _ = scored.term
+    if match_field in KEY_FIELDS:
+        return None
+    full = norm if len(norm) < SEARCH_NORM_LENGTH else whole_norm(text)
+    surface: dict[str, str] = {}
+    for word in words_of(full):
+        surface.setdefault(stem(word), word)
+    term_words = tuple(surface)
+    corrected = list(query.typed)
+    changed = False
+    for position, word in enumerate(query.words):
+        if word in surface:
+            continue
+        found = _word_match(word, term_words, expansions.get(word, {}))
+        if found is not None and found[0] > 0:
+            corrected[position] = surface[found[2]]
+            changed = True
+    return " ".join(corrected) if changed else None
+
+
+def _hits(query: ParsedQuery, ranked: Iterable[_Scored]) -> list[Hit]:
+    every = query.typed
+    hits = []
     for scored in ranked:
-        _, _, _, match_field, text, _, _ = scored.term
-        if match_field in SUGGESTED_FIELDS:
-            texts.setdefault(normalize(text), text)
-        if len(texts) == SUGGESTION_LIMIT:
-            break
-    return list(texts.values())
+        record_type, record_id, slug, match_field, text, _, _ = scored.term
+        matched: tuple[str, ...] = every
+        unmatched: tuple[str, ...] = ()
+        if scored.missing:
+            matched = tuple(w for k, w in enumerate(every) if k not in scored.missing)
+            unmatched = tuple(every[k] for k in scored.missing)
+        hit_type, hit_field = _TYPES[record_type], _FIELDS[match_field]
+        hits.append(
+            Hit(hit_type, record_id, slug, hit_field, text, scored.typos, matched, unmatched)
+        )
+    return hits
 
 
 def search(connection: Connection, raw: str, *, types: Sequence[SearchType]) -> SearchResult:
-    """Every record of `types` matching `raw`, best first, with suggestions when `raw` matched
-    nothing as typed. Work is bounded per type, so `hits` holds at most a few hundred."""
+    """Every record of `types` matching `raw`, best first; when none matches every word, the
+    partial matches that are hits (`_accepted`), and the others as `related`; a spelling
+    correction when the best match needed one. Work is bounded per type, so `hits` holds at
+    most a few hundred."""
     query = parse_query(raw)
     if not query.norm:
         return SearchResult(query)
-    expansions = {word: _expand(connection, word, relaxed=False) for word in query.words}
+    expansions = {
+        word: _expand(connection, word, typed, relaxed=False)
+        for word, typed in zip(query.words, query.typed, strict=True)
+    }
     ranked = _rank(connection, query, types, expansions, relaxed=False)
-    hits = [
-        Hit(_TYPES[record_type], record_id, slug, _FIELDS[match_field], text, typos)
-        for _, (record_type, record_id, slug, match_field, text, _, _), typos, _ in ranked
-    ]
-    if hits and hits[0].typos:
-        return SearchResult(query, hits, _suggestions(ranked), expansions)
-    if hits or not query.words:
-        return SearchResult(query, hits, [], expansions)
-    relaxed = {word: _expand(connection, word, relaxed=True) for word in query.words}
-    nearby = _rank(connection, query, types, relaxed, relaxed=True)
-    if nearby:
-        most = nearby[0].matched
-        nearby = [scored for scored in nearby if scored.matched == most]
-    return SearchResult(query, [], _suggestions(nearby), expansions)
+    if ranked or not query.words:
+        first = ranked[0] if ranked and ranked[0].typos else None
+        corrected = _correction(query, first, expansions) if first else None
+        fixes = [corrected] if corrected else []
+        return SearchResult(query, _hits(query, ranked), fixes, expansions)
+    qualifiers = qualifier_positions(query, expansions)
+    nearby = _rank(connection, query, types, expansions, relaxed=True, qualifiers=qualifiers)
+    accepted = [scored for scored in nearby if _accepted(query, scored, qualifiers)]
+    related = [
+        Related(
+            _TYPES[scored.term[0]],
+            scored.term[1],
+            scored.term[2],
+            tuple(w for k, w in enumerate(query.typed) if k not in scored.missing),
+        )
+        for scored in nearby[len(accepted) :]
+        # a record that shares only a side or a symptom ("left", "pain") is not related
+        if not qualifiers.issuperset(set(range(len(query.words))).difference(scored.missing))
+    ][:RELATED_LIMIT]
+    if accepted:
+        corrected = _correction(query, accepted[0], expansions) if accepted[0].typos else None
+        hits = _hits(query, accepted)
+        return SearchResult(
+            query, hits, [corrected] if corrected else [], expansions, related, partial=True
+        )
+    # nothing matched: a correction still, when a 3-letter word that found nothing finds
+    # every word with one typo ("nek pain" -> "neck pain")
+    loose = {
+        word: _expand(connection, word, typed, relaxed=True) if len(typed) == 3 else found
+        for (word, found), typed in zip(expansions.items(), query.typed, strict=True)
+    }
+    if loose == expansions:
+        return SearchResult(query, [], [], expansions, related)
+    corrections: list[str] = []
+    for scored in _rank(connection, query, types, loose, relaxed=True):
+        if scored.missing or not scored.typos:
+            continue
+        corrected = _correction(query, scored, loose)
+        if corrected:
+            corrections.append(corrected)
+        break
+    return SearchResult(query, [], corrections, expansions, related)
 
 
-def record_titles(session: Session, hits: Iterable[Hit]) -> dict[tuple[SearchType, int], str]:
+def record_titles(
+    connection: Connection, hits: Iterable[Hit | Related]
+) -> dict[tuple[SearchType, int], str]:
     """The display title (name, measure or title) of each hit's record."""
     wanted: dict[SearchType, list[int]] = {}
     for hit in hits:
@@ -549,11 +743,24 @@ def record_titles(session: Session, hits: Iterable[Hit]) -> dict[tuple[SearchTyp
     for record_type, ids in wanted.items():
         table = table_of(record_type)
         title = table.c[INDEXED[record_type].title]
-        rows = (
-            session.connection().execute(select(table.c.id, title).where(table.c.id.in_(ids))).all()
-        )
+        rows = connection.execute(select(table.c.id, title).where(table.c.id.in_(ids))).all()
         titles.update({(record_type, row_id): text for row_id, text in rows})
     return titles
+
+
+def related_hits(connection: Connection, related: list[Related]) -> list[dict[str, Any]]:
+    """`related` as `RelatedHit`s (app/models.py) in plain JSON values, titled."""
+    titles = record_titles(connection, related)
+    return [
+        {
+            "type": item.record_type.value,
+            "slug": item.slug,
+            "title": titles.get((item.record_type, item.record_id), item.slug),
+            "shared_words": list(item.shared_words),
+            "why": item.why(),
+        }
+        for item in related
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -562,6 +769,7 @@ def record_titles(session: Session, hits: Iterable[Hit]) -> dict[tuple[SearchTyp
 
 
 def _matches_query(word: str, query: ParsedQuery, expansions: Expansions) -> bool:
+    word = stem(word)
     return any(
         word.startswith(query_word) or word in expansions.get(query_word, {})
         for query_word in query.words

@@ -54,7 +54,12 @@ def test_list_conditions_q_orders_by_relevance_and_says_what_matched(
     assert response.status_code == 200
     body = response.json()
     assert slugs(response) == ["medial-epicondylitis"]
-    assert body["items"][0]["match"] == {"field": "synonym", "text": "golfer's elbow"}
+    assert body["items"][0]["match"] == {
+        "field": "synonym",
+        "text": "golfer's elbow",
+        "matched_words": ["golfers", "elbow"],
+        "unmatched_words": [],
+    }
     assert body["items"][0]["codes"][0]["code"] == "M77.00"
     assert body["total"] == 1
 
@@ -68,7 +73,11 @@ def test_list_conditions_q_with_sort_keeps_matches_in_that_order(
     by_name = client.get("/v1/conditions", params={"q": "elbow", "sort": "-name"})
     assert by_name.status_code == 200
     assert slugs(by_name) == ["medial-epicondylitis", "lateral-epicondylitis"]
-    assert [item["match"]["field"] for item in by_name.json()["items"]] == ["synonym", "synonym"]
+    # code titles match like synonyms: lateral's shortest text holding "elbow" is "right elbow"
+    assert [item["match"]["field"] for item in by_name.json()["items"]] == [
+        "synonym",
+        "code-title",
+    ]
 
 
 def test_list_conditions_q_combines_with_filters(client: TestClient, load: Any) -> None:
@@ -98,6 +107,7 @@ def test_list_conditions_without_q_has_no_match(client: TestClient) -> None:
     body = response.json()
     assert [item["match"] for item in body["items"]] == [None, None]
     assert (body["did_you_mean"], body["facets"]) == ([], {})
+    assert (body["related"], body["message"]) == ([], None)
 
 
 def test_list_conditions_code_matches_exact_and_below(client: TestClient, load: Any) -> None:
@@ -179,4 +189,9 @@ def test_list_conditions_q_keeps_the_best_terms_when_a_word_fills_the_scans(
     response = client.get("/v1/conditions", params={"q": "ligament"})
     assert response.status_code == 200
     assert slugs(response)[0] == "knee-sprain"
-    assert response.json()["items"][0]["match"] == {"field": "synonym", "text": "torn ligament"}
+    assert response.json()["items"][0]["match"] == {
+        "field": "synonym",
+        "text": "torn ligament",
+        "matched_words": ["ligament"],
+        "unmatched_words": [],
+    }

@@ -18,9 +18,15 @@ def test_list_search_hits_returns_whole_hit(client: TestClient) -> None:
         "title": "Perineural injection therapy",
         "snippet": "<mark>Neural</mark> <mark>Prolotherapy</mark>",
         "url": "http://testserver/v1/therapies/perineural-injection-therapy",
-        "match": {"field": "alias", "text": "Neural Prolotherapy"},
+        "match": {
+            "field": "alias",
+            "text": "Neural Prolotherapy",
+            "matched_words": ["neural", "prolotherapy"],
+            "unmatched_words": [],
+        },
     }
     assert response.json()["did_you_mean"] == []
+    assert (response.json()["related"], response.json()["message"]) == ([], None)
 
 
 def test_list_search_hits_url_leads_to_the_record(client: TestClient) -> None:
@@ -83,12 +89,22 @@ def test_list_search_hits_paginates_like_every_list(client: TestClient) -> None:
     assert body["links"]["prev"].endswith("/v1/search?q=dextrose&limit=2&offset=0")
 
 
-def test_list_search_hits_no_match_is_empty_200_with_suggestions(client: TestClient) -> None:
+def test_list_search_hits_partial_match_says_which_words_matched(client: TestClient) -> None:
     response = client.get("/v1/search", params={"q": "achilles tendinitis knee"})
     assert response.status_code == 200
     body = response.json()
-    assert (body["items"], body["total"]) == ([], 0)
-    assert body["did_you_mean"] == ["Achilles tendinitis"]
+    assert hits(response)[0] == ("condition", "achilles-tendinopathy")
+    assert body["items"][0]["match"]["unmatched_words"] == ["knee"]
+    assert body["did_you_mean"] == []
+    assert body["message"].startswith("No record matches every word")
+
+
+def test_list_search_hits_corrects_spelling_only(client: TestClient) -> None:
+    response = client.get("/v1/search", params={"q": "achilles tendinitsi"})
+    assert response.status_code == 200
+    body = response.json()
+    assert hits(response)[0] == ("condition", "achilles-tendinopathy")
+    assert body["did_you_mean"] == ["achilles tendinitis"]
 
 
 def test_list_search_hits_nothing_close_gives_no_suggestion(client: TestClient) -> None:

@@ -31,6 +31,8 @@ from app.search.text import (
     compact_key,
     max_typos,
     normalize,
+    stem,
+    stems_of,
     successor,
     trigrams,
     words_of,
@@ -75,6 +77,32 @@ def test_words_of_drops_stopwords_and_repeats() -> None:
         "arthritis",
         "knee",
     ]
+
+
+@pytest.mark.parametrize(
+    ("words", "stems"),
+    [
+        (["knees", "knee"], "knee"),
+        (["injuries", "injury"], "injuri"),
+        (["tendons", "tendon"], "tendon"),
+        # medical endings kept whole: the stemmer would make "tendonitis" the tendon
+        (["tendonitis"], "tendonitis"),
+        (["epicondylitides", "epicondylitis"], "epicondylitis"),
+        (["osteoarthroses", "osteoarthrosis"], "osteoarthrosis"),
+        (["neuromas", "neuroma"], "neuroma"),
+        (["tendinopathies", "tendinopathy"], "tendinopathy"),
+        (["lateral"], "lateral"),  # not "later"
+        (["oa"], "oa"),
+        (["fms"], "fms"),  # short: an abbreviation, kept
+        (["m77"], "m77"),
+    ],
+)
+def test_stem_folds_word_forms_and_keeps_medical_terms(words: list[str], stems: str) -> None:
+    assert {stem(word) for word in words} == {stems}
+
+
+def test_words_of_and_stems_of_drop_stop_words_of_a_query() -> None:
+    assert stems_of(words_of("my knees have been hurting")) == ["knee", "hurt"]
 
 
 def test_trigrams_pad_the_word() -> None:
@@ -309,22 +337,87 @@ def test_list_conditions_q_reports_match_text(seeded_client: TestClient) -> None
     assert response.status_code == 200
     body = response.json()
     assert [item["slug"] for item in body["items"]] == ["lateral-epicondylitis"]
-    assert body["items"][0]["match"] == {"field": "code", "text": "M77.10"}
+    assert body["items"][0]["match"] == {
+        "field": "code",
+        "text": "M77.10",
+        "matched_words": ["m77", "1"],
+        "unmatched_words": [],
+    }
     assert body["did_you_mean"] == []
 
 
-def test_list_conditions_q_suggests_when_only_typos_match(seeded_client: TestClient) -> None:
-    response = seeded_client.get("/v1/conditions", params={"q": "achilis"})
-    assert response.status_code == 200
-    assert response.json()["did_you_mean"][0] == "Achilles tendinopathy"
-
-
-def test_list_conditions_q_suggests_when_nothing_matches(seeded_client: TestClient) -> None:
-    response = seeded_client.get("/v1/conditions", params={"q": "tennis elbo pain"})
+def test_list_conditions_q_corrects_spelling_when_only_typos_match(
+    seeded_client: TestClient,
+) -> None:
+    response = seeded_client.get("/v1/conditions", params={"q": "achilis tendinopaty"})
     assert response.status_code == 200
     body = response.json()
-    assert (body["items"], body["total"]) == ([], 0)
-    assert body["did_you_mean"] == ["tennis elbow"]
+    assert body["items"][0]["slug"] == "achilles-tendinopathy"
+    assert body["did_you_mean"] == ["achilles tendinopathy"]
+    assert body["message"] is None
+
+
+def test_list_conditions_q_gives_partial_matches_when_no_condition_has_every_word(
+    seeded_client: TestClient,
+) -> None:
+    response = seeded_client.get("/v1/conditions", params={"q": "tennis elbo throbbing"})
+    assert response.status_code == 200
+    body = response.json()
+    assert [item["slug"] for item in body["items"]] == ["lateral-epicondylitis"]
+    assert body["items"][0]["match"] == {
+        "field": "synonym",
+        "text": "tennis elbow",
+        "matched_words": ["tennis", "elbo"],
+        "unmatched_words": ["throbbing"],
+    }
+    assert body["did_you_mean"] == []
+    assert body["message"].startswith("No condition matches every word of 'tennis elbo throbbing'")
+
+
+def test_list_conditions_q_lists_other_conditions_as_related_never_as_corrections(
+    seeded_client: TestClient,
+) -> None:
+    response = seeded_client.get("/v1/conditions", params={"q": "golfer's elbow"})
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["items"], body["total"], body["did_you_mean"]) == ([], 0, [])
+    assert body["related"] == [
+        {
+            "type": "condition",
+            "slug": "lateral-epicondylitis",
+            "title": "Lateral epicondylitis",
+            "shared_words": ["elbow"],
+            "why": "It shares 'elbow' with the query, but the query's other words do not name "
+            "it: a different record, not a correction.",
+        }
+    ]
+    assert body["message"].startswith("No condition in the knowledge base matches")
+
+
+def test_list_conditions_q_not_in_the_knowledge_base_is_an_honest_empty_answer(
+    seeded_client: TestClient,
+) -> None:
+    response = seeded_client.get("/v1/conditions", params={"q": "gout"})
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["items"], body["did_you_mean"], body["related"]) == ([], [], [])
+    assert body["message"] == "No condition in the knowledge base matches 'gout'."
+
+
+def test_list_conditions_q_matches_code_titles_word_forms_and_any_order(
+    seeded_client: TestClient,
+) -> None:
+    for q, slug, field in [
+        ("cervicalgia", "neck-pain", "synonym"),
+        ("enthesopathy", "tendinitis", "code-title"),
+        ("knee left pain", "knee-pain", "code-title"),
+        ("injured ligaments", "ligament-injury", "name"),
+    ]:
+        response = seeded_client.get("/v1/conditions", params={"q": q})
+        assert response.status_code == 200, q
+        first = response.json()["items"][0]
+        assert (first["slug"], first["match"]["field"]) == (slug, field), q
+        assert first["match"]["unmatched_words"] == [], q
 
 
 def test_list_conditions_q_orders_code_prefix_hits_by_closeness(
@@ -357,6 +450,7 @@ def test_sync_document_indexes_renamed_and_drops_removed_records(
     assert condition_hits(engine, "achilles") == ["achilles-tendinopathy"]
     raw["conditions"][0]["name"] = "Heel tendinopathy"
     raw["conditions"][0]["synonyms"] = []
+    raw["conditions"][0]["codes"] = []  # its code title says Achilles too
     raw["conditions"][1]["synonyms"] = ["gonarthrosis"]
     load(raw)
     assert condition_hits(engine, "achilles") == []
