@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
 from app.errors import problem_responses
 from app.http.pagination import page_body_response
-from app.http.params import PageDep, StrictQueryRoute, search_text, slug_filter
+from app.http.params import IsoDate, PageDep, StrictQueryRoute, search_text, slug_filter
 from app.http.prebuilt import PrebuiltJSON
 from app.models import (
     EVIDENCE_RANK,
@@ -86,7 +85,7 @@ async def list_conditions(
     category: Annotated[str | None, slug_filter("Only conditions of this category.")] = None,
     therapy: Annotated[str | None, slug_filter("Only conditions this therapy is used for.")] = None,
     reviewed_before: Annotated[
-        dt.date | None,
+        IsoDate | None,
         Query(
             description="Only conditions last checked against their sources before this date "
             "(or never): what is due for review."
@@ -150,7 +149,7 @@ async def read_condition_therapies(
     ] = None,
     injectate: Annotated[str | None, slug_filter("Only therapies that inject this.")] = None,
 ) -> Response:
-    """For a condition: each therapy, its evidence for this condition apart from general claims."""
+    """For a condition: every therapy, its evidence for the condition apart from general claims."""
     filters: dict[str, Any] = {"injectate": injectate}
     if min_evidence is not None:
         filters["max_rank"] = EVIDENCE_RANK[min_evidence]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
 from app.errors import problem_responses
 from app.http.pagination import page_body_response
-from app.http.params import PageDep, StrictQueryRoute, slug_filter
+from app.http.params import IsoDate, PageDep, StrictQueryRoute, slug_filter
 from app.http.prebuilt import PrebuiltJSON
 from app.models import EVIDENCE_RANK, EvidenceLevel, OutcomeCreate, OutcomeDetail, OutcomeListPage
 from app.reads.facets import OUTCOME_FACETS_DESCRIPTION, OutcomeFacet
@@ -52,7 +51,7 @@ async def list_outcomes(
         EvidenceLevel | None, Query(description="Only evidence at least this strong.")
     ] = None,
     reviewed_before: Annotated[
-        dt.date | None,
+        IsoDate | None,
         Query(
             description="Only outcomes last checked against their source before this date "
             "(or never): what is due for review."

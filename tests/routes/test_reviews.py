@@ -197,3 +197,11 @@ def test_export_carries_the_new_fields(
     assert (outcome["comparison"], outcome["direction"]) == ("between-groups", "favours-therapy")
     source = {s["slug"]: s for s in exported["sources"]}["trial-2013"]
     assert source["conflicts_of_interest"].startswith("Evident")
+
+
+def test_list_with_a_number_or_impossible_date_for_review_is_422(client: TestClient) -> None:
+    # pydantic alone would read `0` as a Unix time (1970-01-01).
+    for value in ("0", "1700000000", "2026-13-45", "2026-1-5"):
+        for path in ("/v1/outcomes", "/v1/conditions"):
+            response = client.get(path, params={"reviewed_before": value})
+            assert response.status_code == 422, (path, value)
