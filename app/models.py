@@ -132,6 +132,35 @@ class Attribution(StrEnum):
     independent = "independent"
 
 
+class Comparison(StrEnum):
+    """What an outcome's result compares: the therapy's group with another group, a group
+    with its own baseline, or nothing (a claim, a narrative conclusion). In the order a
+    clinician weighs them (app/reads/conditions.py `weighed_order`)."""
+
+    between_groups = "between-groups"
+    within_group = "within-group"
+    none = "none"
+
+
+class Direction(StrEnum):
+    """Which way the result points, as the source reports it."""
+
+    favours_therapy = "favours-therapy"
+    no_difference = "no-difference"
+    favours_comparator = "favours-comparator"
+    improved_uncontrolled = "improved-uncontrolled"
+    unclear = "unclear"
+
+
+class Certainty(StrEnum):
+    """GRADE's four levels of certainty, set only where the source itself grades it."""
+
+    high = "high"
+    moderate = "moderate"
+    low = "low"
+    very_low = "very-low"
+
+
 VOCABULARY = String(40)
 """Vocabulary values are stored as their text, so SQL readers (and Datasette) see 'rct'."""
 
@@ -155,6 +184,12 @@ def _unique(values: list[str]) -> list[str]:
 
 UniqueNames = Annotated[list[Name], AfterValidator(_unique)]
 UniqueSlugs = Annotated[list[Slug], AfterValidator(_unique)]
+
+
+REVIEWED_ON_DESCRIPTION = (
+    "The date this record's statement was last checked against its source; writes set it to "
+    "the day of the write unless the body gives one."
+)
 
 
 def utcnow() -> dt.datetime:
@@ -214,6 +249,7 @@ class RecordPublic(SQLModel):
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    reviewed_on: dt.date | None = Field(description=REVIEWED_ON_DESCRIPTION)
 
 
 # --------------------------------------------------------------------------------------------
@@ -243,6 +279,12 @@ class SourceBase(StrictModel):
     trial_registration: Annotated[str, StringConstraints(pattern=TRIAL_ID_PATTERN)] | None = None
     accessed_on: dt.date | None = None
     notes: LongText | None = None
+    conflicts_of_interest: LongText | None = Field(
+        default=None,
+        description="Competing interests of the authors, stated or evident (a proponent's "
+        "clinic, a technique's developer), and where that was read.",
+    )
+    reviewed_on: dt.date | None = Field(default=None, description=REVIEWED_ON_DESCRIPTION)
 
 
 class SourceCreate(SourceBase):
@@ -279,6 +321,7 @@ class SourcePublic(RecordPublic):
     trial_registration: str | None
     accessed_on: dt.date | None
     notes: str | None
+    conflicts_of_interest: str | None
 
 
 # --------------------------------------------------------------------------------------------
@@ -317,6 +360,7 @@ class ConditionBase(StrictModel):
     codes: Annotated[list[ConditionCode], AfterValidator(_unique_codes)] = _json_column()
     description: LongText | None = None
     notes: LongText | None = None
+    reviewed_on: dt.date | None = Field(default=None, description=REVIEWED_ON_DESCRIPTION)
 
 
 class ConditionCreate(ConditionBase):
@@ -374,6 +418,7 @@ class InjectateBase(StrictModel):
     diluent: Name | None = None
     description: LongText | None = None
     notes: LongText | None = None
+    reviewed_on: dt.date | None = Field(default=None, description=REVIEWED_ON_DESCRIPTION)
 
 
 class InjectateCreate(InjectateBase):
@@ -410,6 +455,7 @@ class SideEffectBase(StrictModel):
     name: Name
     description: LongText | None = None
     serious: bool = False
+    reviewed_on: dt.date | None = Field(default=None, description=REVIEWED_ON_DESCRIPTION)
 
 
 class SideEffectCreate(SideEffectBase):
@@ -445,6 +491,7 @@ class IndicationBase(StrictModel):
 
     note: ShortText | None = None
     quote: ShortText | None = None
+    reviewed_on: dt.date | None = Field(default=None, description=REVIEWED_ON_DESCRIPTION)
 
 
 class IndicationCreate(IndicationBase):
@@ -473,6 +520,7 @@ class InjectateUseBase(StrictModel):
     interval: ShortText | None = None
     guidance: ShortText | None = Field(default=None, description="e.g. 'ultrasound', 'palpation'")
     note: ShortText | None = None
+    reviewed_on: dt.date | None = Field(default=None, description=REVIEWED_ON_DESCRIPTION)
 
     @model_validator(mode="after")
     def _ordered(self) -> InjectateUseBase:
@@ -505,6 +553,7 @@ class SideEffectReportBase(StrictModel):
     frequency: Frequency = Field(sa_type=VOCABULARY)
     frequency_note: ShortText | None = Field(default=None, description="The figure as reported.")
     quote: ShortText | None = None
+    reviewed_on: dt.date | None = Field(default=None, description=REVIEWED_ON_DESCRIPTION)
 
 
 class SideEffectReportCreate(SideEffectReportBase):
@@ -533,6 +582,7 @@ class FactBase(StrictModel):
         default=False, description="True when an independent source confirms the statement."
     )
     quote: ShortText | None = None
+    reviewed_on: dt.date | None = Field(default=None, description=REVIEWED_ON_DESCRIPTION)
 
 
 class FactCreate(FactBase):
@@ -558,6 +608,7 @@ class TherapyBase(StrictModel):
         default=None, description="As stated by the source, e.g. '1940s' or '2002'."
     )
     notes: LongText | None = None
+    reviewed_on: dt.date | None = Field(default=None, description=REVIEWED_ON_DESCRIPTION)
 
 
 class TherapyCreate(TherapyBase):
@@ -646,6 +697,29 @@ class OutcomeBase(StrictModel):
     sample_size: int | None = Field(default=None, ge=1, le=10_000_000)
     evidence_level: EvidenceLevel = Field(index=True, sa_type=VOCABULARY)
     quote: ShortText | None = Field(default=None, description="A short quote or locator.")
+    comparison: Comparison = Field(
+        default=Comparison.none,
+        sa_type=VOCABULARY,
+        description="`between-groups` (the therapy's group against the comparator's), "
+        "`within-group` (a group against its own baseline) or `none` (a claim, a conclusion).",
+    )
+    direction: Direction = Field(
+        default=Direction.unclear,
+        sa_type=VOCABULARY,
+        description="Which way the result points, as the source reports it.",
+    )
+    certainty: Certainty | None = Field(
+        default=None,
+        sa_type=VOCABULARY,
+        description="GRADE certainty, only where the source itself grades this outcome.",
+    )
+    certainty_reason: ShortText | None = Field(
+        default=None, description="Why the source rated the certainty (down) as it did."
+    )
+    conflict_of_interest: ShortText | None = Field(
+        default=None, description="A stated or evident conflict of interest of the authors."
+    )
+    reviewed_on: dt.date | None = Field(default=None, description=REVIEWED_ON_DESCRIPTION)
 
     @model_validator(mode="after")
     def _ordered(self) -> OutcomeBase:
@@ -696,6 +770,11 @@ class OutcomePublic(RecordPublic):
     sample_size: int | None
     evidence_level: EvidenceLevel
     quote: str | None
+    comparison: Comparison
+    direction: Direction
+    certainty: Certainty | None
+    certainty_reason: str | None
+    conflict_of_interest: str | None
 
 
 # --------------------------------------------------------------------------------------------
@@ -831,6 +910,7 @@ class IndicationPublic(SQLModel):
     note: str | None
     quote: str | None
     version: int
+    reviewed_on: dt.date | None = Field(description=REVIEWED_ON_DESCRIPTION)
 
 
 class InjectateUsePublic(SQLModel):
@@ -849,6 +929,7 @@ class InjectateUsePublic(SQLModel):
     guidance: str | None
     note: str | None
     version: int
+    reviewed_on: dt.date | None = Field(description=REVIEWED_ON_DESCRIPTION)
 
 
 class SideEffectReportPublic(SQLModel):
@@ -860,6 +941,7 @@ class SideEffectReportPublic(SQLModel):
     frequency_note: str | None
     quote: str | None
     version: int
+    reviewed_on: dt.date | None = Field(description=REVIEWED_ON_DESCRIPTION)
 
 
 class FactPublic(SQLModel):
@@ -871,6 +953,7 @@ class FactPublic(SQLModel):
     quote: str | None
     source: SourceSummary
     version: int
+    reviewed_on: dt.date | None = Field(description=REVIEWED_ON_DESCRIPTION)
 
 
 class OutcomeDetail(OutcomePublic):
@@ -925,6 +1008,32 @@ class SourceDetail(SourcePublic):
     cited_by: SourceCitations
 
 
+class EvidenceCount(SQLModel):
+    evidence_level: EvidenceLevel
+    comparison: Comparison
+    direction: Direction
+    count: int
+
+
+class EvidenceSummary(SQLModel):
+    """What kind of evidence exists for the therapy in this condition, before what it says."""
+
+    has_condition_specific_evidence: bool = Field(
+        description="False when no outcome was reported for this condition itself: only "
+        "general statements about the therapy (if any) exist."
+    )
+    condition_specific_outcomes: int = Field(description="Outcomes for this condition.")
+    between_group_outcomes: int = Field(
+        description="Of those, how many compare the therapy's group with another group."
+    )
+    general_outcomes: int = Field(description="Outcomes stated for no particular condition.")
+    counts: list[EvidenceCount] = Field(
+        description="The condition's own outcomes counted by evidence level, comparison and "
+        "direction: strongest evidence first, then between-group before within-group."
+    )
+    summary: str = Field(description="The same in one plain sentence.")
+
+
 class ConditionTherapy(SQLModel):
     """One therapy for a condition: what it injects, what it achieved, what it risks."""
 
@@ -936,10 +1045,16 @@ class ConditionTherapy(SQLModel):
     indications: list[IndicationPublic]
     injectates: list[InjectateUsePublic]
     outcomes: list[OutcomeDetail] = Field(
-        description="Outcomes for this condition, then the therapy's outcomes stated for no "
-        "particular condition; strongest evidence first."
+        description="Outcomes reported for this condition only, in the order a clinician "
+        "weighs them: evidence level, then between-group before within-group before none, then "
+        "larger samples first. Statements about the therapy in general are `general_outcomes`."
     )
     side_effects: list[SideEffectReportPublic]
+    general_outcomes: list[OutcomeDetail] = Field(
+        description="The therapy's outcomes stated for no particular condition (general claims "
+        "and reviews), in the same order; never evidence about this condition."
+    )
+    evidence_summary: EvidenceSummary
 
 
 # --------------------------------------------------------------------------------------------

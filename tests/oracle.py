@@ -9,6 +9,7 @@ the linked records one level down, in the documented order.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import aliased
@@ -16,9 +17,14 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.errors import NotFound
 from app.models import (
+    EVIDENCE_RANK,
+    Comparison,
     Condition,
     ConditionSource,
     ConditionSummary,
+    Direction,
+    EvidenceCount,
+    EvidenceSummary,
     Fact,
     FactPublic,
     Indication,
@@ -84,6 +90,7 @@ def indications_where(session: Session, *where: Any) -> list[IndicationPublic]:
             note=link.note,
             quote=link.quote,
             version=link.version,
+            reviewed_on=link.reviewed_on,
         )
         for link, therapy, condition, source in session.exec(statement).all()
     ]
@@ -117,6 +124,7 @@ def injectate_uses_where(session: Session, *where: Any) -> list[InjectateUsePubl
             guidance=use.guidance,
             note=use.note,
             version=use.version,
+            reviewed_on=use.reviewed_on,
         )
         for use, therapy, injectate, condition, source in session.exec(statement).all()
     ]
@@ -141,6 +149,7 @@ def side_effect_reports_where(session: Session, *where: Any) -> list[SideEffectR
             frequency_note=report.frequency_note,
             quote=report.quote,
             version=report.version,
+            reviewed_on=report.reviewed_on,
         )
         for report, therapy, side_effect, source in session.exec(statement).all()
     ]
@@ -163,6 +172,7 @@ def facts_where(session: Session, *where: Any) -> list[FactPublic]:
             quote=fact.quote,
             source=_summary(SourceSummary, source),
             version=fact.version,
+            reviewed_on=fact.reviewed_on,
         )
         for fact, source in session.exec(statement).all()
     ]
@@ -231,3 +241,69 @@ SOURCE_LINKS: dict[str, tuple[type[SQLModel], type[SQLModel], Any]] = {
     "injectates": (Injectate, InjectateSource, InjectateSource.injectate_id),
     "side_effects": (SideEffect, SideEffectSource, SideEffectSource.side_effect_id),
 }
+
+
+# --------------------------------------------------------------------------------------------
+# A condition's therapies: the order a clinician weighs outcomes in, and the evidence summary
+# --------------------------------------------------------------------------------------------
+
+COMPARISONS = ["between-groups", "within-group", "none"]
+
+
+def weighed_key(outcome: OutcomeDetail) -> tuple[Any, ...]:
+    """Evidence level, then between-group before within-group before none, then the larger
+    sample first (unknown last), then slug."""
+    return (
+        EVIDENCE_RANK[outcome.evidence_level],
+        COMPARISONS.index(outcome.comparison),
+        outcome.sample_size is None,
+        -(outcome.sample_size or 0),
+        outcome.slug,
+    )
+
+
+def evidence_summary_of(
+    specific: list[OutcomeDetail], general: list[OutcomeDetail]
+) -> EvidenceSummary:
+    """What the condition's own outcomes (`specific`) and the general ones amount to."""
+    counts = Counter((o.evidence_level, o.comparison, o.direction) for o in specific)
+    between = [o for o in specific if o.comparison == Comparison.between_groups]
+
+    def with_direction(direction: Direction) -> int:
+        return sum(1 for o in between if o.direction == direction)
+
+    if not specific:
+        summary = (
+            "No evidence about this condition itself: no outcome was reported for it; general "
+            f"statements about the therapy, listed apart: {len(general)}."
+        )
+    else:
+        within = sum(1 for o in specific if o.comparison == Comparison.within_group)
+        uncompared = sum(1 for o in specific if o.comparison == Comparison.none)
+        summary = (
+            f"Outcomes for this condition: {len(specific)}; between-group: {len(between)} "
+            f"(favour the therapy: {with_direction(Direction.favours_therapy)}, "
+            f"no difference: {with_direction(Direction.no_difference)}, "
+            f"favour the comparator: {with_direction(Direction.favours_comparator)}, "
+            f"unclear: {with_direction(Direction.unclear)}); within-group: {within}; "
+            f"no comparison: {uncompared}; general statements about the therapy, listed "
+            f"apart: {len(general)}."
+        )
+    return EvidenceSummary(
+        has_condition_specific_evidence=bool(specific),
+        condition_specific_outcomes=len(specific),
+        between_group_outcomes=len(between),
+        general_outcomes=len(general),
+        counts=[
+            EvidenceCount(evidence_level=level, comparison=comparison, direction=direction, count=n)
+            for (level, comparison, direction), n in sorted(
+                counts.items(),
+                key=lambda item: (
+                    EVIDENCE_RANK[item[0][0]],
+                    COMPARISONS.index(item[0][1]),
+                    list(Direction).index(Direction(item[0][2])),
+                ),
+            )
+        ],
+        summary=summary,
+    )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from pydantic import BeforeValidator
 
 from app.errors import InvalidParam, InvalidRequest
 from app.http.pagination import PageParams, page_params
@@ -19,6 +22,18 @@ PageDep = Annotated[PageParams, Depends(page_params)]
 
 def slug_filter(description: str) -> Any:
     return Query(min_length=1, max_length=80, pattern=SLUG_PATTERN, description=description)
+
+
+def _iso_date(value: Any) -> Any:
+    """Only `YYYY-MM-DD`: pydantic would also take a number as a Unix time (`0` is 1970-01-01),
+    which the OpenAPI document's `format: date` does not allow."""
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+"""A date query parameter, written YYYY-MM-DD."""
 
 
 SEARCH_TEXT_RULES = (

@@ -5,21 +5,39 @@ database."""
 from __future__ import annotations
 
 import functools
+from enum import StrEnum
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Select, bindparam, exists, func, null, or_, union
+from sqlalchemy import (
+    Connection,
+    Select,
+    String,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    literal_column,
+    null,
+    or_,
+    union,
+)
 from sqlmodel import Session, select
 
 from app.errors import NotFound
 from app.models import (
     EVIDENCE_RANK,
+    Comparison,
     Condition,
     ConditionDetail,
     ConditionListItem,
     ConditionPublic,
     ConditionSummary,
     ConditionTherapy,
+    Direction,
+    EvidenceCount,
+    EvidenceSummary,
     RelatedHit,
     SearchMatch,
     SearchType,
@@ -41,10 +59,11 @@ from app.reads.shapes import (
     SIDE_EFFECT_REPORTS_SHAPE,
     THERAPIES,
     detail,
+    reviewed_before,
     sources_of,
     therapies_through,
 )
-from app.reads.sql_json import array, correlated, page_of, record, response_body
+from app.reads.sql_json import array, boolean, correlated, page_of, record, response_body
 from app.search.query import Hit, code_filter, related_hits, search
 from app.store.engine import Prepared
 
@@ -52,14 +71,16 @@ from app.store.engine import Prepared
 @functools.lru_cache(maxsize=64)
 def condition_ids(filters: frozenset[str]) -> Select[Any]:
     """The ids of the conditions matching `filters`, the names of the values bound at
-    execution: `body_region`, `category`, `therapy` (a slug) and `code_low`/`code_high`
-    (`app.search.query.code_range`)."""
+    execution: `body_region`, `category`, `therapy` (a slug), `reviewed_before` (an ISO date)
+    and `code_low`/`code_high` (`app.search.query.code_range`)."""
     query = select(CONDITIONS.c.id)
     if "code_low" in filters:
         query = query.where(code_filter(bounded="code_high" in filters))
     for name in ("body_region", "category"):
         if name in filters:
             query = query.where(CONDITIONS.c[name] == bindparam(name))
+    if "reviewed_before" in filters:
+        query = query.where(reviewed_before(CONDITIONS))
     if "therapy" in filters:
         used_for = (
             select(INDICATIONS.c.condition_id)
@@ -238,19 +259,139 @@ def _strongest_outcome(column: Any) -> Any:
     )
 
 
+def _rank(column: Any, vocabulary: type[StrEnum]) -> Any:
+    """The position of `column`'s value in `vocabulary` (its declared order), for sorting."""
+    return case(
+        *((column == value.value, rank) for rank, value in enumerate(vocabulary)),
+        else_=len(vocabulary),
+    )
+
+
+def weighed_order() -> tuple[Any, ...]:
+    """The order a clinician weighs outcomes in: evidence level, then between-group before
+    within-group before none, then the larger sample first (unknown sizes last), then slug."""
+    return (
+        OUTCOMES.c.evidence_rank,
+        _rank(OUTCOMES.c.comparison, Comparison),
+        case((OUTCOMES.c.sample_size.is_(None), 1), else_=0),
+        OUTCOMES.c.sample_size.desc(),
+        OUTCOMES.c.slug,
+    )
+
+
+def _count(*where: Any) -> Any:
+    """How many of the therapy's outcomes match `where`."""
+    return (
+        select(func.count())
+        .select_from(OUTCOMES)
+        .where(OUTCOMES.c.therapy_id == _THERAPY.c.id, *where)
+        .scalar_subquery()
+    )
+
+
+def _sentence(*parts: Any) -> Any:
+    """Text pieces (plain strings, without quotes) and numbers joined into one string."""
+    pieces = [
+        literal_column(f"'{part}'") if isinstance(part, str) else cast(part, String)
+        for part in parts
+    ]
+    joined = pieces[0]
+    for piece in pieces[1:]:
+        joined = joined.op("||")(piece)
+    return joined
+
+
+NO_CONDITION_EVIDENCE = "No evidence about this condition itself: no outcome was reported for it"
+"""How `evidence_summary.summary` begins when the condition has no outcome of its own."""
+
+
+def _evidence_summary(here: Any) -> Any:
+    """The EvidenceSummary of the therapy in the condition bound as `here`."""
+    specific = OUTCOMES.c.condition_id == here
+    between = OUTCOMES.c.comparison == Comparison.between_groups.value
+
+    def between_with(direction: Direction) -> Any:
+        return _count(specific, between, OUTCOMES.c.direction == direction.value)
+
+    n_specific = _count(specific)
+    n_general = _count(OUTCOMES.c.condition_id.is_(None))
+    summary = case(
+        (
+            n_specific == 0,
+            _sentence(
+                NO_CONDITION_EVIDENCE,
+                "; general statements about the therapy, listed apart: ",
+                n_general,
+                ".",
+            ),
+        ),
+        else_=_sentence(
+            "Outcomes for this condition: ",
+            n_specific,
+            "; between-group: ",
+            _count(specific, between),
+            " (favour the therapy: ",
+            between_with(Direction.favours_therapy),
+            ", no difference: ",
+            between_with(Direction.no_difference),
+            ", favour the comparator: ",
+            between_with(Direction.favours_comparator),
+            ", unclear: ",
+            between_with(Direction.unclear),
+            "); within-group: ",
+            _count(specific, OUTCOMES.c.comparison == Comparison.within_group.value),
+            "; no comparison: ",
+            _count(specific, OUTCOMES.c.comparison == Comparison.none.value),
+            "; general statements about the therapy, listed apart: ",
+            n_general,
+            ".",
+        ),
+    )
+    grouped = (
+        select(OUTCOMES.c.evidence_level)
+        .where(OUTCOMES.c.therapy_id == _THERAPY.c.id, specific)
+        .group_by(
+            OUTCOMES.c.evidence_rank,
+            OUTCOMES.c.evidence_level,
+            OUTCOMES.c.comparison,
+            OUTCOMES.c.direction,
+        )
+    )
+    counts = correlated(
+        array(
+            record(EvidenceCount, OUTCOMES, count=func.count()),
+            grouped,
+            OUTCOMES.c.evidence_rank,
+            _rank(OUTCOMES.c.comparison, Comparison),
+            _rank(OUTCOMES.c.direction, Direction),
+        ),
+        _THERAPY,
+    )
+    return record(
+        EvidenceSummary,
+        OUTCOMES,
+        has_condition_specific_evidence=boolean(n_specific > 0),
+        condition_specific_outcomes=n_specific,
+        between_group_outcomes=_count(specific, between),
+        general_outcomes=n_general,
+        counts=counts,
+        summary=summary,
+    )
+
+
 @functools.lru_cache(maxsize=8)
 def condition_therapy_statement(filters: frozenset[str]) -> Prepared:
     """For one combination of filters: a page of ConditionTherapy items as JSON (`items`), and
     the count (`total`), in one statement.
 
     A therapy is listed when a source names it for the condition (an indication) or reports an
-    outcome for it there. Its outcomes are those for the condition, then those stated for no
-    condition; its best evidence level counts only the first, so a general claim or review of
-    the therapy is listed but does not raise its level here. Strongest evidence first.
+    outcome for it there. Its `outcomes` are those for the condition itself; those stated for
+    no condition are `general_outcomes`, apart, and never count as evidence here (not in the
+    best evidence level, not in `evidence_summary`). Both in `weighed_order`. Therapies:
+    strongest evidence for the condition first.
     """
     here: Any = bindparam("condition_id")
     uses_here = or_(INJECTATE_USES.c.condition_id.is_(None), INJECTATE_USES.c.condition_id == here)
-    outcomes_here = or_(OUTCOMES.c.condition_id == here, OUTCOMES.c.condition_id.is_(None))
     best_rank = _strongest_outcome(OUTCOMES.c.evidence_rank)
     therapy_ids = union(
         select(INDICATIONS.c.therapy_id).where(INDICATIONS.c.condition_id == here),
@@ -268,6 +409,11 @@ def condition_therapy_statement(filters: frozenset[str]) -> Prepared:
         )
     if "max_rank" in filters:
         query = query.where(best_rank <= bindparam("max_rank"))
+
+    def outcomes(*where: Any) -> Any:
+        rows = OUTCOMES_SHAPE.rows.where(OUTCOMES.c.therapy_id == _THERAPY.c.id, *where)
+        return array(OUTCOMES_SHAPE.item, rows, *weighed_order())
+
     of_therapy = {
         "indications": INDICATIONS_SHAPE.array(
             INDICATIONS.c.therapy_id == _THERAPY.c.id, INDICATIONS.c.condition_id == here
@@ -275,22 +421,18 @@ def condition_therapy_statement(filters: frozenset[str]) -> Prepared:
         "injectates": INJECTATE_USES_SHAPE.array(
             INJECTATE_USES.c.therapy_id == _THERAPY.c.id, uses_here
         ),
-        "outcomes": array(
-            OUTCOMES_SHAPE.item,
-            OUTCOMES_SHAPE.rows.where(OUTCOMES.c.therapy_id == _THERAPY.c.id, outcomes_here),
-            OUTCOMES.c.evidence_rank,
-            OUTCOMES.c.condition_id.is_(None),
-            OUTCOMES.c.slug,
-        ),
+        "outcomes": outcomes(OUTCOMES.c.condition_id == here),
         "side_effects": SIDE_EFFECT_REPORTS_SHAPE.array(
             SIDE_EFFECT_REPORTS.c.therapy_id == _THERAPY.c.id
         ),
+        "general_outcomes": outcomes(OUTCOMES.c.condition_id.is_(None)),
     }
     item = record(
         ConditionTherapy,
         _THERAPY,
         therapy=record(TherapySummary, _THERAPY),
         best_evidence_level=_strongest_outcome(OUTCOMES.c.evidence_level),
+        evidence_summary=_evidence_summary(here),
         **{name: correlated(items, _THERAPY) for name, items in of_therapy.items()},
     )
     order = [func.coalesce(best_rank, len(EVIDENCE_RANK)), _THERAPY.c.name, _THERAPY.c.id]

@@ -12,7 +12,14 @@ from sqlmodel import Session
 from app.errors import NotFound
 from app.reads.facets import OutcomeFacet, outcome_facets
 from app.reads.pages import PageBody
-from app.reads.shapes import CONDITIONS, OUTCOMES, OUTCOMES_SHAPE, SOURCES, THERAPIES
+from app.reads.shapes import (
+    CONDITIONS,
+    OUTCOMES,
+    OUTCOMES_SHAPE,
+    SOURCES,
+    THERAPIES,
+    reviewed_before,
+)
 from app.reads.sql_json import page_of, response_body
 from app.store.engine import Prepared
 
@@ -22,7 +29,7 @@ def outcome_statements(filters: frozenset[str], sort: str) -> tuple[Select[Any],
     """For one combination of filters and a sort: the matching outcome ids, and one statement
     giving the page's items as JSON and the count. Values are bound at execution (parameters
     named as the keys: `therapy`, `condition`, `source` (slugs), `level_0`, `level_1` ...
-    (evidence levels), `max_rank`)."""
+    (evidence levels), `max_rank`, `reviewed_before` (an ISO date))."""
     outcomes, therapies, conditions, sources = OUTCOMES, THERAPIES, CONDITIONS, SOURCES
     query = select(outcomes.c.id)  # joins only to filter: every outcome has its therapy, source
     for name, table, key in (
@@ -37,10 +44,13 @@ def outcome_statements(filters: frozenset[str], sort: str) -> tuple[Select[Any],
         query = query.where(outcomes.c.evidence_level.in_([bindparam(n) for n in levels]))
     if "max_rank" in filters:
         query = query.where(outcomes.c.evidence_rank <= bindparam("max_rank"))
+    if "reviewed_before" in filters:
+        query = query.where(reviewed_before(outcomes))
     column = {
         "evidence": outcomes.c.evidence_rank,
         "slug": outcomes.c.slug,
         "sample_size": outcomes.c.sample_size,
+        "reviewed_on": outcomes.c.reviewed_on,
     }[sort.removeprefix("-")]
     order = [column.desc() if sort.startswith("-") else column.asc(), outcomes.c.slug]
     shape = OUTCOMES_SHAPE

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import FromClause, Select, Table, bindparam, select
+from sqlalchemy import FromClause, Select, String, Table, bindparam, cast, or_, select
 
 from app.models import (
     Condition,
@@ -102,6 +102,16 @@ def record_page(
     """A page of `model` objects, one per row of `table` whose id `matching` selects, in
     `order`, with the count (`items`, `total`; bound `limit` and `offset`)."""
     return Prepared(page_of(record(model, table), select(table.c.id), table.c.id, matching, *order))
+
+
+def reviewed_before(table: FromClause) -> Any:
+    """Rows of `table` last checked against their source before the date bound as
+    `reviewed_before` (an ISO date, as text), or never: what is due for review. Compared as
+    ISO text, which orders as the dates do, so the value binds the same way on both engines
+    and through both the driver's cursor and SQLAlchemy (facets)."""
+    column = table.c.reviewed_on
+    bound = bindparam("reviewed_before", type_=String)
+    return or_(column.is_(None), cast(column, String) < bound)
 
 
 # --------------------------------------------------------------------------------------------

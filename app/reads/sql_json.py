@@ -238,6 +238,11 @@ def record(model: type[BaseModel], table: FromClause, **nested: ColumnElement[An
     return _JsonObject(*pairs)
 
 
+def boolean(value: Any) -> Any:
+    """A SQL truth value (a comparison, a boolean column) written as JSON `true`/`false`."""
+    return _Boolean(value)
+
+
 def nullable(key: ColumnElement[Any], value: Any) -> Any:
     """`value` (a JSON object), or null where an outer join found no row (`key` is NULL)."""
     return _Embedded(case((key.is_(None), None), else_=value))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.errors import problem_responses
 from app.http.pagination import page_body_response
-from app.http.params import PageDep, StrictQueryRoute, search_text, slug_filter
+from app.http.params import IsoDate, PageDep, StrictQueryRoute, search_text, slug_filter
 from app.http.prebuilt import PrebuiltJSON
 from app.models import (
     EVIDENCE_RANK,
@@ -32,7 +32,9 @@ from app.writes.service import CONDITION
 
 router = APIRouter(prefix="/v1/conditions", tags=["conditions"], route_class=StrictQueryRoute)
 
-ConditionSort = Literal["name", "-name", "slug", "-slug", "body_region", "-body_region"]
+ConditionSort = Literal[
+    "name", "-name", "slug", "-slug", "body_region", "-body_region", "reviewed_on", "-reviewed_on"
+]
 
 ROUTES = RecordRoutes(
     kind=CONDITION,
@@ -85,6 +87,13 @@ async def list_conditions(
     body_region: Annotated[str | None, slug_filter("Only conditions of this body region.")] = None,
     category: Annotated[str | None, slug_filter("Only conditions of this category.")] = None,
     therapy: Annotated[str | None, slug_filter("Only conditions this therapy is used for.")] = None,
+    reviewed_before: Annotated[
+        IsoDate | None,
+        Query(
+            description="Only conditions last checked against their sources before this date "
+            "(or never): what is due for review."
+        ),
+    ] = None,
     sort: Annotated[
         ConditionSort | None,
         Query(description="Default `name`; with `q`, best match first unless a sort is given."),
@@ -94,7 +103,12 @@ async def list_conditions(
     ] = None,
 ) -> Response:
     """List conditions: find them by name, synonym or code, filter them, count them by facet."""
-    values = {"body_region": body_region, "category": category, "therapy": therapy}
+    values = {
+        "body_region": body_region,
+        "category": category,
+        "therapy": therapy,
+        "reviewed_before": None if reviewed_before is None else reviewed_before.isoformat(),
+    }
     filters: dict[str, Any] = {name: value for name, value in values.items() if value is not None}
     if code is not None:
         filters |= code_range(code)
@@ -138,7 +152,7 @@ async def read_condition_therapies(
     ] = None,
     injectate: Annotated[str | None, slug_filter("Only therapies that inject this.")] = None,
 ) -> Response:
-    """For a condition: every therapy with its injectates, outcomes and side effects."""
+    """For a condition: every therapy, its evidence for the condition apart from general claims."""
     filters: dict[str, Any] = {"injectate": injectate}
     if min_evidence is not None:
         filters["max_rank"] = EVIDENCE_RANK[min_evidence]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.errors import problem_responses
 from app.http.pagination import page_body_response
-from app.http.params import PageDep, StrictQueryRoute, slug_filter
+from app.http.params import IsoDate, PageDep, StrictQueryRoute, slug_filter
 from app.http.prebuilt import PrebuiltJSON
 from app.models import EVIDENCE_RANK, EvidenceLevel, OutcomeCreate, OutcomeDetail, OutcomeListPage
 from app.reads.facets import OUTCOME_FACETS_DESCRIPTION, OutcomeFacet
@@ -19,7 +19,16 @@ from app.writes.service import OUTCOME
 
 router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"], route_class=StrictQueryRoute)
 
-OutcomeSort = Literal["evidence", "-evidence", "slug", "-slug", "sample_size", "-sample_size"]
+OutcomeSort = Literal[
+    "evidence",
+    "-evidence",
+    "slug",
+    "-slug",
+    "sample_size",
+    "-sample_size",
+    "reviewed_on",
+    "-reviewed_on",
+]
 
 
 @router.get(
@@ -41,8 +50,19 @@ async def list_outcomes(
     min_evidence: Annotated[
         EvidenceLevel | None, Query(description="Only evidence at least this strong.")
     ] = None,
+    reviewed_before: Annotated[
+        IsoDate | None,
+        Query(
+            description="Only outcomes last checked against their source before this date "
+            "(or never): what is due for review."
+        ),
+    ] = None,
     sort: Annotated[
-        OutcomeSort, Query(description="`evidence` puts the strongest evidence first.")
+        OutcomeSort,
+        Query(
+            description="`evidence` puts the strongest evidence first; `reviewed_on` the "
+            "longest unchecked first."
+        ),
     ] = "evidence",
     facets: Annotated[
         list[OutcomeFacet] | None, Query(description=OUTCOME_FACETS_DESCRIPTION)
@@ -54,6 +74,7 @@ async def list_outcomes(
         "condition": condition,
         "source": source,
         "max_rank": None if min_evidence is None else EVIDENCE_RANK[min_evidence],
+        "reviewed_before": None if reviewed_before is None else reviewed_before.isoformat(),
     } | {f"level_{n}": level.value for n, level in enumerate(evidence_level or [])}
     values = {name: value for name, value in filters.items() if value is not None}
     found = await run_read(request, outcome_page, values, sort, facets, page.limit, page.offset)

@@ -10,7 +10,8 @@ duplicates. A write runs in one transaction that
    refuses a taken slug or a duplicate link (409), and a delete of a cited record (409, naming
    who cites it);
 4. changes the row only if its version is still the one checked (`UPDATE ... WHERE id = :id AND
-   version = :version`, 412 when no row matches), bumping `version` and `updated_at`;
+   version = :version`, 412 when no row matches), bumping `version` and `updated_at`, and
+   setting `reviewed_on` to today unless the body gives another date;
 5. re-indexes search, bumps the dataset version (caches and ETags move), appends the audit
    entry (before and after in seed format), and commits.
 
@@ -548,6 +549,8 @@ def create_record(
         session, kind, body, therapy_id=None if therapy is None else therapy.id
     )
     _check_unique(session, kind, values, therapy, None)
+    if values.get("reviewed_on") is None:  # a new statement is checked as it is written
+        values["reviewed_on"] = now.date()
     # The body was validated by its model; the row takes its values as the seed loader does.
     row: Any = kind.table(**values, version=1, created_at=now, updated_at=now)
     session.add(row)
@@ -584,10 +587,15 @@ def update_record(
     )
     _check_unique(session, kind, values, therapy, row.id)
     had_sources = _source_ids(session, kind, row.id) if source_ids is not None else None
+    # A review date the body sets (other than the stored one) is a curator's check; any other
+    # change of the record is checked as it is written, today.
+    given = values.pop("reviewed_on", None)
+    checked = given is not None and given != row.reviewed_on
     unchanged = {field: getattr(row, field) for field in values} == values and (
         source_ids is None or set(source_ids) == set(had_sources or [])
     )
-    if unchanged:
+    values["reviewed_on"] = given if checked else now.date()
+    if unchanged and not checked:
         key = _key(kind, row)
         session.rollback()
         return Written(record=key, etag=current, dataset_version=None)

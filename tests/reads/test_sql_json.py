@@ -32,6 +32,7 @@ from app.reads.pages import order_by
 from app.search.text import compact_key
 from tests.factories import seed_document
 from tests.oracle import (
+    evidence_summary_of,
     facts_where,
     get_by_slug,
     indications_where,
@@ -42,6 +43,7 @@ from tests.oracle import (
     row_fields,
     side_effect_reports_where,
     sources_of,
+    weighed_key,
 )
 
 
@@ -163,6 +165,8 @@ OUTCOME_QUERIES: list[dict[str, Any]] = [
     {"evidence_level": ["rct", "practitioner-claim"], "sort": "-evidence"},
     {"min_evidence": "cohort", "limit": 5, "offset": 3},
     {"sort": "sample_size", "limit": 7, "offset": 14},
+    {"reviewed_before": "2100-01-01", "sort": "-reviewed_on"},
+    {"therapy": "prolotherapy", "reviewed_before": "2100-01-01", "sort": "reviewed_on"},
 ]
 
 
@@ -177,11 +181,16 @@ def outcome_page_from_models(session: Session, params: dict[str, Any]) -> list[d
     if "min_evidence" in params:
         rank = EVIDENCE_RANK[EvidenceLevel(params["min_evidence"])]
         statement = statement.where(Outcome.evidence_rank <= rank)
+    if "reviewed_before" in params:
+        before = dt.date.fromisoformat(params["reviewed_before"])
+        reviewed = col(Outcome.reviewed_on)
+        statement = statement.where(reviewed.is_(None) | (reviewed < before))
     sort = params.get("sort", "evidence")
     column = {
         "evidence": col(Outcome.evidence_rank),
         "slug": col(Outcome.slug),
         "sample_size": col(Outcome.sample_size),
+        "reviewed_on": col(Outcome.reviewed_on),
     }[sort.removeprefix("-")]
     primary = column.desc() if sort.startswith("-") else column.asc()
     rows = session.exec(
@@ -325,21 +334,19 @@ def condition_therapies_from_models(
 
     results = []
     for therapy in therapies:
-        own_outcomes = sorted(
-            (item for item in outcomes if item.therapy.slug == therapy.slug),
-            key=lambda item: (
-                EVIDENCE_RANK[item.evidence_level],
-                item.condition is None,
-                item.slug,
-            ),
-        )
+        own_outcomes = [item for item in outcomes if item.therapy.slug == therapy.slug]
+        # Only the condition's own outcomes are evidence here; general statements about the
+        # therapy are listed apart and count for nothing (not the level, not the summary).
+        specific = sorted((o for o in own_outcomes if o.condition is not None), key=weighed_key)
+        general = sorted((o for o in own_outcomes if o.condition is None), key=weighed_key)
         own_uses = [use for use in uses if use.therapy.slug == therapy.slug]
         if injectate is not None and not any(use.injectate.slug == injectate for use in own_uses):
             continue
-        # The best evidence *for this condition*: a general claim or review of the therapy is
-        # listed after the condition's own outcomes but does not raise its level here.
-        specific = [item for item in own_outcomes if item.condition is not None]
-        best = specific[0].evidence_level if specific else None
+        best = (
+            min(specific, key=lambda o: (EVIDENCE_RANK[o.evidence_level], o.slug)).evidence_level
+            if specific
+            else None
+        )
         if min_evidence is not None and (
             best is None or EVIDENCE_RANK[best] > EVIDENCE_RANK[min_evidence]
         ):
@@ -350,8 +357,10 @@ def condition_therapies_from_models(
                 best_evidence_level=best,
                 indications=[item for item in indications if item.therapy.slug == therapy.slug],
                 injectates=own_uses,
-                outcomes=own_outcomes,
+                outcomes=specific,
                 side_effects=[item for item in reports if item.therapy.slug == therapy.slug],
+                general_outcomes=general,
+                evidence_summary=evidence_summary_of(specific, general),
             )
         )
     results.sort(
@@ -375,6 +384,8 @@ CONDITION_LIST_QUERIES: list[dict[str, Any]] = [
     {"code": "M77.1", "sort": "-slug"},
     {"therapy": "prolotherapy", "limit": 4},
     {"therapy": "perineural-injection-therapy", "body_region": "knee"},
+    {"reviewed_before": "2100-01-01", "sort": "-reviewed_on", "limit": 5},
+    {"category": "tendinopathy", "reviewed_before": "2100-01-01", "sort": "reviewed_on"},
 ]
 
 
@@ -404,6 +415,10 @@ def condition_list_from_models(session: Session, params: dict[str, Any]) -> tupl
             if any(compact_key(code_of(code)).startswith(key) for code in condition.codes)
         ]
         statement = statement.where(col(Condition.id).in_(ids))
+    if "reviewed_before" in params:
+        before = dt.date.fromisoformat(params["reviewed_before"])
+        reviewed = col(Condition.reviewed_on)
+        statement = statement.where(reviewed.is_(None) | (reviewed < before))
     total = len(session.exec(statement).all())
     sort = params.get("sort", "name")
     rows = session.exec(

@@ -55,9 +55,12 @@ def test_read_condition_therapies_lists_injectates_outcomes_side_effects(
     assert item["therapy"]["slug"] == "perineural-injection-therapy"
     assert item["best_evidence_level"] == "practitioner-claim"
     assert [u["injectate"]["slug"] for u in item["injectates"]] == ["dextrose-5"]
-    # the condition's own outcome first, then the therapy-wide claim
-    assert [o["slug"] for o in item["outcomes"]] == ["pit-achilles-claim", "pit-success-claim"]
+    # the condition's own outcome; the therapy-wide claim apart, as a general statement
+    assert [o["slug"] for o in item["outcomes"]] == ["pit-achilles-claim"]
+    assert [o["slug"] for o in item["general_outcomes"]] == ["pit-success-claim"]
     assert all(o["source"]["slug"] == "clinic-page" for o in item["outcomes"])
+    assert item["evidence_summary"]["condition_specific_outcomes"] == 1
+    assert item["evidence_summary"]["general_outcomes"] == 1
     assert [s["side_effect"]["slug"] for s in item["side_effects"]] == ["bruising"]
 
 
@@ -117,11 +120,19 @@ def test_read_condition_therapies_best_evidence_is_the_conditions_own(
     response = client.get("/v1/conditions/achilles-tendinopathy/therapies")
     item = response.json()["items"][0]
     assert item["best_evidence_level"] == "practitioner-claim"
-    # the general review is listed (strongest first among general outcomes), after the own one
-    assert [o["slug"] for o in item["outcomes"]] == [
+    # the general review is listed apart (strongest first), never as evidence for the Achilles
+    assert [o["slug"] for o in item["outcomes"]] == ["pit-achilles-claim"]
+    assert [o["slug"] for o in item["general_outcomes"]] == [
         "pit-general-review",
-        "pit-achilles-claim",
         "pit-success-claim",
+    ]
+    assert item["evidence_summary"]["counts"] == [
+        {
+            "evidence_level": "practitioner-claim",
+            "comparison": "none",
+            "direction": "unclear",
+            "count": 1,
+        }
     ]
 
 

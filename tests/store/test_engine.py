@@ -74,3 +74,44 @@ def test_migration_0005_finds_the_last_seed_before_audited_writes(tmp_path: Path
         ).scalar()
     engine.dispose()
     assert seeded_version == 2
+
+
+def test_migration_0006_gives_existing_records_a_review_date_and_honest_vocabularies(
+    tmp_path: Path,
+) -> None:
+    # Rows written before 0006: each gets the date of its last change as its review date, and
+    # an outcome gets comparison `none` and direction `unclear` (nothing says otherwise).
+    engine = make_engine(f"sqlite:///{tmp_path / 'kb.sqlite3'}")
+    command.upgrade(alembic_config(engine), "0005")
+    stamp = "'2026-11-02 00:00:00.000000', '2026-11-03 23:59:59.000000'"
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO sources (id, slug, title, kind, authors, version, created_at, "
+                f"updated_at) VALUES (1, 'a-source', 'A source', 'book', '[]', 1, {stamp})"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO therapies (id, slug, name, aliases, summary, version, created_at, "
+                f"updated_at) VALUES (1, 'a-therapy', 'A therapy', '[]', 'Summary.', 1, {stamp})"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO outcomes (slug, measure, finding, evidence_level, evidence_rank, "
+                "therapy_id, source_id, version, created_at, updated_at) VALUES ('an-outcome', "
+                f"'pain', 'Less pain.', 'rct', 1, 1, 1, 1, {stamp})"
+            )
+        )
+    command.upgrade(alembic_config(engine), "heads")
+    with engine.connect() as connection:
+        outcome = connection.execute(
+            text("SELECT comparison, direction, certainty, reviewed_on FROM outcomes")
+        ).one()
+        source = connection.execute(
+            text("SELECT reviewed_on, conflicts_of_interest FROM sources")
+        ).one()
+    engine.dispose()
+    assert tuple(outcome) == ("none", "unclear", None, "2026-11-03")
+    assert tuple(source) == ("2026-11-03", None)

@@ -23,6 +23,10 @@ def entries(client: TestClient, headers: Headers, **params: Any) -> list[dict[st
     return items
 
 
+def today() -> str:
+    return dt.datetime.now(dt.UTC).date().isoformat()
+
+
 def test_create_record_appends_entry_with_after(client: TestClient, editor: Headers) -> None:
     path, body = new_record(RecordType.source)
     created = client.post(path, json=body, headers=editor)
@@ -31,7 +35,7 @@ def test_create_record_appends_entry_with_after(client: TestClient, editor: Head
     assert entry["key_name"] == "editor"
     assert entry["action"] == "create"
     assert entry["before"] is None
-    assert entry["after"] == body | {"authors": []}
+    assert entry["after"] == body | {"authors": [], "reviewed_on": today()}
     assert entry["dataset_version"] == client.get("/v1/meta").json()["dataset_version"]
     at = dt.datetime.fromisoformat(entry["at"])
     assert abs(dt.datetime.now(dt.UTC) - at) < dt.timedelta(minutes=1)
@@ -58,9 +62,10 @@ def test_update_replace_delete_append_entries_with_before_and_after(
         "frequency": "uncommon",
     }
     assert update["before"] == original
-    assert update["after"] == original | {"frequency": "rare"}
+    # Each write that changes the report re-dates its review: today.
+    assert update["after"] == original | {"frequency": "rare", "reviewed_on": today()}
     assert replace["before"] == update["after"]
-    assert replace["after"] == original | {"frequency": "common"}
+    assert replace["after"] == original | {"frequency": "common", "reviewed_on": today()}
     assert delete["before"] == replace["after"] and delete["after"] is None
     versions = [entry["dataset_version"] for entry in found]
     assert versions == sorted(versions, reverse=True) and len(set(versions)) == 3
@@ -81,7 +86,7 @@ def test_delete_therapy_entry_keeps_its_links(client: TestClient, editor: Header
     assert [
         {key: value for key, value in item.items() if key != "id"}
         for item in entry["before"]["facts"]
-    ] == [fact | {"source": "clinic-page", "verified": False}]
+    ] == [fact | {"source": "clinic-page", "verified": False, "reviewed_on": today()}]
 
 
 def test_failed_write_appends_no_entry(client: TestClient, editor: Headers) -> None:
