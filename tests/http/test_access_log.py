@@ -169,3 +169,26 @@ def test_sampling_is_off_by_default(client: TestClient) -> None:
     assert state["enabled"] is True
     assert state["sample_rate"] == 1.0
     assert state["buffer_lines"] == Settings.model_fields["access_log_buffer_lines"].default
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/therapies", '/quote"and\\backslash', "/new\nline\ttab\x00nul", "/é/日本", "/lone\ud800"],
+)
+def test_each_line_is_json_whatever_the_path(path: str) -> None:
+    log = AccessLog(capacity=10)
+    lines = Lines()
+    log.sink = lines
+    started = time.perf_counter()
+    log.add((started, started + 0.0123456, "id-1", "GET", path, b"q=%FF\xff", 404, None))
+    log.add(entry("id-2"))
+    log.flush()
+    [chunk] = lines.chunks
+    assert chunk.count(b"\n") == 2
+    first, second = lines.parsed()
+    assert list(first) == list(second)  # the same fields in the same order, either way
+    assert (first["request_id"], first["path"], first["status"]) == ("id-1", path, 404)
+    assert first["query"] == "q=%FF\xff"
+    assert first["duration_ms"] == 12.346
+    assert first["client"] == ""
+    assert second["client"] == "127.0.0.1"
