@@ -26,7 +26,24 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    log_level: str = Field(default="info", pattern="^(debug|info|warning|error|critical)$")
+    log_level: str = Field(
+        default="info",
+        pattern="^(debug|info|warning|error|critical)$",
+        description="At debug or info every request gets an access line; above, none does.",
+    )
+    access_log_buffer_lines: int = Field(
+        default=16384,
+        ge=1,
+        description="Access lines queued for the log's writer thread; when the sink is slower "
+        "than the requests and the buffer is full, further lines are dropped and counted.",
+    )
+    access_log_sample_rate: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="Share of requests answered below 400 that get an access line (errors "
+        "always do); 1, the default, writes a line for every request.",
+    )
     public_base_url: str | None = Field(
         default=None, description="Base URL for absolute links; default: taken from the request."
     )

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
@@ -70,7 +71,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The access log's writer runs while the app serves; at shutdown (SIGTERM: after the
+        # requests in flight) it writes every line still queued before the process ends.
+        access_log = app.state.access_log
+        if access_log is not None:
+            access_log.start()
         yield
+        if access_log is not None:
+            await anyio.to_thread.run_sync(access_log.stop)
         engine.dispose()
 
     app = KnowledgeBaseAPI(

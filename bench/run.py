@@ -1,12 +1,16 @@
 """Load runs on loopback: this API (cached and uncached) against the stack's limit and Datasette.
 
 For each data size it generates a synthetic knowledge base (bench/generate.py), seeds a SQLite
-file with `kb seed`, and serves that same file four ways, all at once, each pinned to core 0:
+file with `kb seed`, and serves that same file five ways, all at once, each pinned to core 0:
 
-  bare       a bare ASGI app returning the API's own response bytes (the stack's limit)
-  datasette  Datasette on the same SQLite file, answering the equivalent SQL (canned queries)
-  cached     this API with its response cache
-  uncached   this API with the response cache off (RESPONSE_CACHE_BYTES=0)
+  bare             a bare ASGI app returning the API's own response bytes (the stack's limit)
+  datasette        Datasette on the same SQLite file, answering the equivalent SQL (canned queries)
+  cached           this API with the settings `make run` uses: response cache and access log on
+  cached, log off  the same with LOG_LEVEL=warning, which turns the access log off
+  uncached         this API with the response cache off (RESPONSE_CACHE_BYTES=0), access log on
+
+The API servers write their logs, access lines included, to /dev/null: what is measured is the
+app's own cost of a line (building, formatting, the write), not a log collector's.
 
 wrk runs pinned to core 1: a warm-up, then several rounds of timed runs, each round taking
 every scenario on every server in turn; the table shows medians of requests/s, p50 and p99.
@@ -37,6 +41,8 @@ from typing import Any
 
 import httpx
 
+from app.config import Settings
+
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "var" / "bench"
 PYTHON = sys.executable
@@ -44,6 +50,10 @@ DATASETTE = Path(
     os.environ.get("DATASETTE", ROOT / "bench" / ".venv-datasette" / "bin" / "datasette")
 )
 CONNECTIONS = 16
+# The API servers run with the log level `make run` gets (the setting's default), stated here so
+# that a LOG_LEVEL in the caller's environment does not change what is measured.
+DEFAULT_LOG_LEVEL = str(Settings.model_fields["log_level"].default)
+LOG_OFF = "cached, log off"
 
 
 WRK_ACCEPT_ENCODING = "gzip"  # what every wrk request asks for
@@ -252,6 +262,7 @@ def median_result(results: list[Result]) -> Result:
 # showed as "0.60x" with two.
 RATIOS = [
     ("cached", "bare", "bare", 3),
+    ("cached", LOG_OFF, "log off", 3),
     ("cached", "datasette", "Datasette", 1),
     ("uncached", "datasette", "Datasette", 2),
 ]
@@ -477,7 +488,7 @@ def seed(size: int) -> tuple[Path, dict[str, Any], float]:
 
 def show(scenario: str, server: str, result: Result) -> None:
     print(
-        f"  {scenario:32} {server:9} {result.rps:9.0f} req/s "
+        f"  {scenario:32} {server:15} {result.rps:9.0f} req/s "
         f"p50 {result.latency(50):>6} ms p99 {result.latency(99):>6} ms"
         f" stolen {result.stolen:4.0%}"
         + (
@@ -491,7 +502,7 @@ def show(scenario: str, server: str, result: Result) -> None:
 
 @dataclass
 class Server:
-    name: str  # cached, uncached, datasette, bare
+    name: str  # cached, cached log off, uncached, datasette, bare
     command: list[str]
     env: dict[str, str]
     probe: str
@@ -506,7 +517,7 @@ def bench_size(size: int, runs: int, seconds: int) -> dict[str, Any]:
     print(f"\n== {size} records: seeded in {seed_seconds:.1f} s ({database.name})", flush=True)
     metadata = WORK / "datasette-metadata.json"
     metadata.write_text(json.dumps({"databases": {"kb": {"queries": dict(CANNED)}}}))
-    api_env = {"DATABASE_URL": f"sqlite:///{database}", "LOG_LEVEL": "warning"}
+    api_env = {"DATABASE_URL": f"sqlite:///{database}", "LOG_LEVEL": DEFAULT_LOG_LEVEL}
     kb = [str(ROOT / ".venv" / "bin" / "kb"), "serve", "--host", "127.0.0.1"]
 
     port = free_port()
@@ -521,13 +532,20 @@ def bench_size(size: int, runs: int, seconds: int) -> dict[str, Any]:
         kb_link.unlink()
     kb_link.symlink_to(database.name)
 
-    ports = {name: free_port() for name in ("cached", "uncached", "datasette")}
+    ports = {name: free_port() for name in ("cached", LOG_OFF, "uncached", "datasette")}
     datasette = [str(DATASETTE), "serve", str(kb_link), "--port", str(ports["datasette"]),
                  "--metadata", str(metadata), "--setting", "sql_time_limit_ms", "5000",
                  "--setting", "num_sql_threads", "3"]  # fmt: skip
     servers = [
         Server(
             "cached", [*kb, "--port", str(ports["cached"])], api_env, "/readyz", ports["cached"]
+        ),
+        Server(
+            LOG_OFF,
+            [*kb, "--port", str(ports[LOG_OFF])],
+            {**api_env, "LOG_LEVEL": "warning"},
+            "/readyz",
+            ports[LOG_OFF],
         ),
         Server(
             "uncached",
@@ -553,7 +571,7 @@ def bench_size(size: int, runs: int, seconds: int) -> dict[str, Any]:
     turns: list[tuple[Scenario, Server, list[str]]] = []
     for scenario in plan:
         for server in servers:
-            if server.name == "cached" and not scenario.hot:
+            if server.name in ("cached", LOG_OFF) and not scenario.hot:
                 continue
             paths = scenario.datasette_paths if server.name == "datasette" else scenario.api_paths
             turns.append((scenario, server, paths))
@@ -595,7 +613,7 @@ def report(all_sizes: list[dict[str, Any]]) -> str:
         lines.append("| scenario | server | req/s | p50 ms | p99 ms | stolen |")
         lines.append("|---|---|---:|---:|---:|---:|")
         for scenario, by_server in entry["results"].items():
-            for server in ("bare", "cached", "uncached", "datasette"):
+            for server in ("bare", "cached", LOG_OFF, "uncached", "datasette"):
                 if server in by_server:
                     r = by_server[server]
                     figures = f"{r.rps:,.0f} | {r.latency(50)} | {r.latency(99)} | {r.stolen:.0%}"

@@ -10,7 +10,9 @@ is sent from here without entering the next layer:
   Content-Length, or as it streams in); a NUL byte or text that is not UTF-8 in the path or
   query string is refused with 400, before any handler sees it;
 - optional rate limiting per client address (429 with Retry-After), off by default;
-- one structured JSON access line per request (method, path, status, duration, request id);
+- one JSON access line per request (time, request id, method, path, query, status, duration,
+  client), queued for the access log's writer thread when the request ends: no formatting and
+  no I/O on the event loop (app/http/logs.py, `AccessLog`);
 - an unexpected error is logged with the request id and answered with a plain 500 problem,
   never a trace.
 """
@@ -20,8 +22,8 @@ from __future__ import annotations
 import logging
 import os
 import re
-import time
 from collections.abc import Callable
+from time import perf_counter
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -30,9 +32,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import problem_response
 from app.http.cache import Answer
+from app.http.logs import AccessLog
 from app.http.rate_limit import RateLimiter
 
-access_log = logging.getLogger("app.access")
 error_log = logging.getLogger("app.errors")
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -73,17 +75,19 @@ class RequestGuardMiddleware:
         max_body_bytes: int,
         rate_limiter: RateLimiter | None = None,
         stored_answer: Callable[[Scope], Answer | None] | None = None,
+        access_log: AccessLog | None = None,
     ):
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.rate_limiter = rate_limiter
         self.stored_answer = stored_answer
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
+        started = perf_counter()
         request_id = self._request_id(scope)
         id_header = (b"x-request-id", request_id.encode())
         state: dict[str, Any] = {"status": 0}
@@ -117,18 +121,18 @@ class RequestGuardMiddleware:
                 response = problem_response(500, "The server could not answer this request.")
                 await response(scope, receive, send_with_id)
         finally:
-            if access_log.isEnabledFor(logging.INFO):
-                access_log.info(
-                    "request",
-                    extra={
-                        "request_id": request_id,
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "query": scope["query_string"].decode("latin-1"),
-                        "status": state["status"],
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                        "client": (scope.get("client") or ("", 0))[0],
-                    },
+            if self.access_log is not None:
+                self.access_log.add(
+                    (
+                        started,
+                        perf_counter(),
+                        request_id,
+                        scope["method"],
+                        scope["path"],
+                        scope["query_string"],
+                        state["status"],
+                        scope.get("client"),
+                    )
                 )
 
     @staticmethod

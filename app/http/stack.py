@@ -4,7 +4,9 @@ From the outside in:
 
 1. `RequestGuardMiddleware` (app/http/request_guard.py): request id, size and text limits,
    rate limit, the access log line, the last-resort 500. It first offers the request to the
-   response cache's `stored_answer`, so a cache hit is sent from here.
+   response cache's `stored_answer`, so a cache hit is sent from here. Its access lines go to
+   the `AccessLog` (app/http/logs.py) kept in `app.state.access_log`, whose writer thread the
+   app's lifespan starts and stops (app/main.py).
 2. `HttpCacheMiddleware` (app/http/cache.py): stores and revalidates GET answers per dataset
    version (ETag, 304), compresses them, adds the common headers.
 3. FastAPI itself (`KnowledgeBaseAPI.serve`): its middleware stack (CORS, added here with
@@ -28,6 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import Settings
 from app.http.cache import HttpCacheMiddleware
+from app.http.logs import AccessLog, access_log_enabled
 from app.http.rate_limit import RateLimiter
 from app.http.request_guard import RequestGuardMiddleware
 
@@ -67,7 +70,8 @@ class KnowledgeBaseAPI(FastAPI):
 
 
 def install_stack(app: KnowledgeBaseAPI, settings: Settings) -> None:
-    """CORS inside FastAPI; the response cache and the request guard in front of it."""
+    """CORS inside FastAPI; the response cache and the request guard in front of it; the
+    access log (None when LOG_LEVEL is above info) in `app.state.access_log`."""
     any_origin = "*" in settings.cors_origins
     app.add_middleware(
         CORSMiddleware,
@@ -86,6 +90,15 @@ def install_stack(app: KnowledgeBaseAPI, settings: Settings) -> None:
         vary_on_origin=not any_origin,
         extra_headers=common_headers(any_origin=any_origin),
     )
+    access_log = (
+        AccessLog(
+            capacity=settings.access_log_buffer_lines,
+            sample_rate=settings.access_log_sample_rate,
+        )
+        if access_log_enabled(settings.log_level)
+        else None
+    )
+    app.state.access_log = access_log
     app.front = RequestGuardMiddleware(
         cache,
         max_body_bytes=settings.max_body_bytes,
@@ -95,4 +108,5 @@ def install_stack(app: KnowledgeBaseAPI, settings: Settings) -> None:
         if settings.rate_limit_per_minute
         else None,
         stored_answer=cache.stored_answer,
+        access_log=access_log,
     )

@@ -1,10 +1,11 @@
-"""/v1/meta: what this dataset is, how big, how fresh, and on what terms."""
+"""/v1/meta: what this dataset is, how big, how fresh, and on what terms; and
+/v1/meta/access-log: this process's access log (lines written, queued, dropped)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from app.http.params import StrictQueryRoute
@@ -52,6 +53,20 @@ class Meta(BaseModel):
     disclaimer: str
 
 
+class AccessLogState(BaseModel):
+    """One process's access log. Each worker process has its own; the counts start at 0."""
+
+    enabled: bool = Field(description="False when LOG_LEVEL is above info: no access lines.")
+    written: int = Field(description="Lines handed to the sink (standard error).")
+    dropped: int = Field(
+        description="Lines lost: the buffer was full (the sink slower than the requests) or "
+        "the sink failed. Each new loss is also logged as a warning."
+    )
+    buffered: int = Field(description="Lines queued for the writer now.")
+    buffer_lines: int = Field(description="ACCESS_LOG_BUFFER_LINES: the most that can queue.")
+    sample_rate: float = Field(description="ACCESS_LOG_SAMPLE_RATE (1: every request).")
+
+
 @router.get("/meta", response_model=Meta)
 def read_meta(session: SessionDep) -> Meta:
     """Dataset version, record counts, last update, oldest review, licence and disclaimer."""
@@ -67,3 +82,15 @@ def read_meta(session: SessionDep) -> Meta:
         terms=TERMS,
         disclaimer=DISCLAIMER,
     )
+
+
+@router.get("/meta/access-log", response_model=AccessLogState)
+def read_access_log(request: Request, response: Response) -> AccessLogState:
+    """This process's access log: lines written, queued and dropped (never cached)."""
+    response.headers["Cache-Control"] = "no-store"
+    access_log = request.app.state.access_log
+    if access_log is None:
+        return AccessLogState(
+            enabled=False, written=0, dropped=0, buffered=0, buffer_lines=0, sample_rate=0
+        )
+    return AccessLogState(**access_log.state())

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 
 from app.config import Settings
@@ -101,29 +107,130 @@ def test_rate_limit_is_off_by_default(client: TestClient) -> None:
     assert all(client.get("/healthz").status_code == 200 for _ in range(100))
 
 
+ACCESS_FIELDS = [
+    "time",
+    "level",
+    "logger",
+    "message",
+    "request_id",
+    "method",
+    "path",
+    "query",
+    "status",
+    "duration_ms",
+    "client",
+]
+
+
+class Lines:
+    """An access log sink that keeps what it is given, as parsed JSON lines."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def __call__(self, data: bytes) -> None:
+        self.chunks.append(data)
+
+    def parsed(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for chunk in self.chunks for line in chunk.splitlines()]
+
+
+def logged_app(settings: Settings, engine: Engine, **changes: Any) -> tuple[Any, Lines]:
+    """An app whose access log writes to a `Lines` sink."""
+    app = create_app(settings.model_copy(update=changes), engine=engine)
+    lines = Lines()
+    app.state.access_log.sink = lines
+    return app, lines
+
+
 def test_access_log_is_one_json_line_per_request(
-    client: TestClient, caplog: pytest.LogCaptureFixture
+    settings: Settings, engine: Engine, load: Load
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="app.access"):
-        response = client.get("/v1/therapies/nothing", headers={"X-Request-ID": "req-1"})
-    records = [r for r in caplog.records if r.name == "app.access"]
-    assert len(records) == 1
-    line = json.loads(JsonFormatter().format(records[0]))
-    assert response.status_code == 404
+    load(seed_document())
+    app, lines = logged_app(settings, engine)
+    before = dt.datetime.now(dt.UTC)
+    with TestClient(app) as client:
+        response = client.get("/v1/therapies?limit=1", headers={"X-Request-ID": "req-1"})
+    # Leaving the client runs the lifespan's shutdown, which writes what is still queued.
+    assert response.status_code == 200
+    [line] = lines.parsed()
+    assert list(line) == ACCESS_FIELDS  # the fields, in the order the log has always had
+    assert (line["level"], line["logger"], line["message"]) == ("info", "app.access", "request")
     assert line["request_id"] == "req-1"
-    assert (line["method"], line["path"], line["status"]) == ("GET", "/v1/therapies/nothing", 404)
+    assert (line["method"], line["path"], line["query"]) == ("GET", "/v1/therapies", "limit=1")
+    assert (line["status"], line["client"]) == (200, "testclient")
     assert line["duration_ms"] >= 0
-    assert line["level"] == "info"
+    logged_at = dt.datetime.fromisoformat(line["time"])
+    assert before - dt.timedelta(seconds=1) <= logged_at <= dt.datetime.now(dt.UTC)
+    assert line["time"].endswith("+00:00") and len(line["time"]) == len(
+        "2026-01-01T00:00:00.000+00:00"
+    )
+
+
+def test_every_request_has_exactly_one_access_line_with_its_id(
+    settings: Settings, engine: Engine, load: Load
+) -> None:
+    """Answers of every kind: a read, a cache hit sent by the guard, a HEAD, a 304, refusals
+    by the guard (400, 413), by FastAPI (404, 405, 422), a write without a key (401) and an
+    unexpected error (500)."""
+    load(seed_document())
+    app, lines = logged_app(settings, engine, version_ttl=60)
+
+    def explode() -> None:
+        raise RuntimeError("boom")
+
+    app.add_api_route("/explode", explode)
+    statuses: dict[str, int] = {}
+    with TestClient(app, raise_server_exceptions=False) as client:
+
+        def call(request_id: str, method: str, url: str, **kwargs: Any) -> Any:
+            headers = {"X-Request-ID": request_id, **kwargs.pop("headers", {})}
+            response = client.request(method, url, headers=headers, **kwargs)
+            statuses[request_id] = response.status_code
+            return response
+
+        first = call("miss", "GET", "/v1/therapies")
+        call("hit", "GET", "/v1/therapies")
+        call("head-hit", "HEAD", "/v1/therapies")
+        call(
+            "not-modified", "GET", "/v1/therapies", headers={"If-None-Match": first.headers["etag"]}
+        )
+        call("nul", "GET", "/v1/therapies?condition=%00")
+        call("too-large", "POST", "/v1/therapies", content=b"x" * (1024 * 1024 + 1))
+        call("missing", "GET", "/v1/therapies/nothing")
+        call("wrong-method", "DELETE", "/v1/meta")
+        call("unknown-param", "GET", "/v1/therapies?colour=red")
+        call("no-key", "POST", "/v1/therapies", json={"slug": "x"})
+        call("error", "GET", "/explode")
+    assert statuses == {
+        "miss": 200,
+        "hit": 200,
+        "head-hit": 200,
+        "not-modified": 304,
+        "nul": 400,
+        "too-large": 413,
+        "missing": 404,
+        "wrong-method": 405,
+        "unknown-param": 422,
+        "no-key": 401,
+        "error": 500,
+    }
+    logged = lines.parsed()
+    assert Counter(line["request_id"] for line in logged) == Counter(list(statuses))  # once each
+    assert {line["request_id"]: line["status"] for line in logged} == statuses
+    methods = {line["request_id"]: line["method"] for line in logged}
+    assert (methods["head-hit"], methods["too-large"]) == ("HEAD", "POST")
+    assert app.state.access_log.written == len(statuses)
 
 
 def test_cache_hit_has_its_own_request_id_and_access_line(
-    settings: Settings, engine: Engine, load: Load, caplog: pytest.LogCaptureFixture
+    settings: Settings, engine: Engine, load: Load
 ) -> None:
     """A hit is sent by the guard itself (the dataset version, read by the first request, is
     fresh for a minute): it still gets its own id and its own access line."""
     load(seed_document())
-    app = create_app(settings.model_copy(update={"version_ttl": 60}), engine=engine)
-    with TestClient(app) as client, caplog.at_level(logging.INFO, logger="app.access"):
+    app, lines = logged_app(settings, engine, version_ttl=60)
+    with TestClient(app) as client:
         first = client.get("/v1/therapies", headers={"X-Request-ID": "miss-1"})
         hit = client.get("/v1/therapies", headers={"X-Request-ID": "hit-2"})
         head = client.head("/v1/therapies", headers={"X-Request-ID": "hit-3"})
@@ -131,14 +238,45 @@ def test_cache_hit_has_its_own_request_id_and_access_line(
     assert hit.headers.get_list("x-request-id") == ["hit-2"]
     assert head.headers.get_list("x-request-id") == ["hit-3"]
     assert head.content == b""
-    lines = [
-        json.loads(JsonFormatter().format(r)) for r in caplog.records if r.name == "app.access"
-    ]
-    assert [(line["request_id"], line["method"], line["status"]) for line in lines] == [
+    assert [(line["request_id"], line["method"], line["status"]) for line in lines.parsed()] == [
         ("miss-1", "GET", 200),
         ("hit-2", "GET", 200),
         ("hit-3", "HEAD", 200),
     ]
+
+
+@given(segment=st.text(min_size=1, max_size=20), value=st.text(max_size=20))
+@hypothesis_settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_access_line_keeps_any_path_and_query(
+    settings: Settings, engine: Engine, segment: str, value: str
+) -> None:
+    """Whatever a client puts in the path or the query, its line is one line of valid JSON
+    that says what was asked (or the guard refused it, and the line says that)."""
+    app, lines = logged_app(settings, engine)
+    client = TestClient(app)  # no lifespan: the test flushes the log itself
+    response = client.get(  # one request: a redirect (say, for "/v1/therapies/.") not followed
+        f"/v1/therapies/{quote(segment, safe='')}", params={"q": value}, follow_redirects=False
+    )
+    app.state.access_log.flush()
+    [chunk] = lines.chunks
+    assert chunk.count(b"\n") == 1 and chunk.endswith(b"\n")
+    [line] = lines.parsed()
+    assert line["status"] == response.status_code
+    assert line["request_id"] == response.headers["x-request-id"]
+    assert line["query"] == response.request.url.query.decode("latin-1")
+    assert line["path"] == response.request.url.path  # decoded, as the server saw it
+
+
+def test_access_log_is_off_above_info(settings: Settings, engine: Engine, load: Load) -> None:
+    load(seed_document())
+    app = create_app(settings.model_copy(update={"log_level": "warning"}), engine=engine)
+    assert app.state.access_log is None
+    with TestClient(app) as client:
+        assert client.get("/v1/therapies").status_code == 200
+        state = client.get("/v1/meta/access-log").json()
+    assert state["enabled"] is False
 
 
 def test_unexpected_error_is_logged_with_request_id(
