@@ -12,13 +12,14 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, NotFound, ServiceUnavailable
 from app.http.logs import logging_config
 from app.models import ApiKeyCreate, AuditEntry, Role
-from app.store.engine import make_engine, migrate
+from app.store.engine import database_fault, make_engine, migrate
 from app.writes.keys import create_key, list_keys, revoke_key
 from app.writes.seed import (
     OnWrites,
@@ -33,6 +34,18 @@ from app.writes.seed import (
 from app.writes.service import import_document
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+
+
+COMMAND_LOCK_TIMEOUT = 30.0
+"""Seconds a command waits for the writers' lock (a request's write, another command) before
+it gives up: longer than a request's wait, since nobody is waiting on a socket for it."""
+
+
+def _engine(*, create: bool = False) -> Engine:
+    """The database of DATABASE_URL. Only `kb seed` and `kb migrate` create a SQLite file."""
+    return make_engine(
+        get_settings().database_url, lock_timeout=COMMAND_LOCK_TIMEOUT, create=create
+    )
 
 
 def _fail(error: SeedError, path: Path) -> None:
@@ -67,7 +80,7 @@ def serve(
 @cli.command("migrate")
 def migrate_command() -> None:
     """Bring the database schema to the newest version."""
-    engine = make_engine(get_settings().database_url)
+    engine = _engine(create=True)
     migrate(engine)
     engine.dispose()
     typer.echo("schema is current")
@@ -110,7 +123,7 @@ def seed(
         document = read_document(path)
     except SeedError as error:
         _fail(error, path)
-    engine = make_engine(settings.database_url)
+    engine = _engine(create=True)
     migrate(engine)
     on_writes: OnWrites = "overwrite" if overwrite else "keep" if keep_writes else "fail"
     try:
@@ -194,7 +207,7 @@ def export(
     out: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
 ) -> None:
     """Write the database as a seed document (canonical order)."""
-    engine = make_engine(get_settings().database_url)
+    engine = _engine()
     with Session(engine) as session:
         data = export_bytes(session)
     engine.dispose()
@@ -218,7 +231,7 @@ def import_command(
         document = read_document(file)
     except SeedError as error:
         _fail(error, file)
-    engine = make_engine(get_settings().database_url)
+    engine = _engine()
     migrate(engine)
     changes = import_document(engine, document, name=file.name, dry_run=dry_run)
     engine.dispose()
@@ -238,7 +251,7 @@ cli.add_typer(keys, name="keys")
 
 
 def _key_engine() -> Engine:
-    engine = make_engine(get_settings().database_url)
+    engine = _engine()
     migrate(engine)
     return engine
 
@@ -302,7 +315,15 @@ def revoke_key_command(
 
 
 def main() -> None:
-    cli()
+    """`kb`: a database fault (busy, read-only, unreachable, no file) is one line, exit 1."""
+    try:
+        cli()
+    except (ServiceUnavailable, SQLAlchemyError) as error:
+        fault = database_fault(error)
+        if fault is None:
+            raise
+        typer.echo(f"kb: {fault.detail}", err=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":
