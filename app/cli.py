@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 import uvicorn
@@ -18,10 +18,11 @@ from sqlmodel import Session
 from app.config import get_settings
 from app.errors import Conflict, NotFound, ServiceUnavailable
 from app.http.logs import logging_config
-from app.models import ApiKeyCreate, AuditEntry, Role
+from app.models import ApiKeyCreate, AuditEntry, Role, SeedDocument
 from app.store.engine import database_fault, make_engine, migrate
 from app.writes.keys import create_key, list_keys, revoke_key
 from app.writes.seed import (
+    DocumentTooLarge,
     OnWrites,
     SeedError,
     WritesSinceSeed,
@@ -48,11 +49,19 @@ def _engine(*, create: bool = False) -> Engine:
     )
 
 
-def _fail(error: SeedError, path: Path) -> None:
+def _fail(error: SeedError, path: Path) -> NoReturn:
+    """Every problem of the document, one a line; exit 1, or 2 for a broken parsing limit."""
     for problem in error.problems:
         typer.echo(f"{path}: {problem}", err=True)
     typer.echo(f"{len(error.problems)} problem(s); nothing was written.", err=True)
-    raise typer.Exit(code=1)
+    raise typer.Exit(code=2 if isinstance(error, DocumentTooLarge) else 1)
+
+
+def _read(path: Path) -> SeedDocument:
+    try:
+        return read_document(path, max_bytes=get_settings().document_max_bytes)
+    except SeedError as error:
+        _fail(error, path)
 
 
 @cli.command()
@@ -119,10 +128,7 @@ def seed(
         raise typer.Exit(code=2)
     settings = get_settings()
     path = file or settings.seed_file
-    try:
-        document = read_document(path)
-    except SeedError as error:
-        _fail(error, path)
+    document = _read(path)
     engine = _engine(create=True)
     migrate(engine)
     on_writes: OnWrites = "overwrite" if overwrite else "keep" if keep_writes else "fail"
@@ -194,11 +200,9 @@ def _list_writes(writes: list[AuditEntry], path: Path, verb: str) -> None:
 
 @cli.command()
 def check(file: Annotated[Path, typer.Argument(help="Seed document to validate.")]) -> None:
-    """Validate a seed document; write nothing; exit non-zero listing every problem."""
-    try:
-        read_document(file)
-    except SeedError as error:
-        _fail(error, file)
+    """Validate a seed document; write nothing; exit non-zero listing every problem (2 when
+    it breaks a parsing limit: size, nesting depth, number length)."""
+    _read(file)
     typer.echo(f"{file}: valid")
 
 
@@ -227,10 +231,7 @@ def import_command(
 ) -> None:
     """Make the database hold exactly FILE: validate, print each change, apply in one
     transaction with an audit entry."""
-    try:
-        document = read_document(file)
-    except SeedError as error:
-        _fail(error, file)
+    document = _read(file)
     engine = _engine()
     migrate(engine)
     changes = import_document(engine, document, name=file.name, dry_run=dry_run)

@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     db_connect_timeout: int = Field(
         default=5, ge=2, le=300, description="PostgreSQL: seconds to wait for a connection."
     )
+    document_max_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        ge=1024,
+        description="Largest seed or import document `kb check`, `kb seed` and `kb import` read.",
+    )
 
 
 @lru_cache
