@@ -25,6 +25,7 @@ from app.writes.seed import (
     DocumentTooLarge,
     OnWrites,
     SeedError,
+    TooManyDeletions,
     WritesSinceSeed,
     describe_write,
     export_bytes,
@@ -62,6 +63,28 @@ def _read(path: Path) -> SeedDocument:
         return read_document(path, max_bytes=get_settings().document_max_bytes)
     except SeedError as error:
         _fail(error, path)
+
+
+def _refuse_deletions(refused: TooManyDeletions, path: Path, command: str) -> NoReturn:
+    """List what the document would remove, and exit 2."""
+    for change in refused.removals:
+        typer.echo(f"  {change}", err=True)
+    share = len(refused.removals) / refused.held if refused.held else 1.0
+    typer.echo(
+        f"{path} would remove the {len(refused.removals)} records and links above, "
+        f"{share:.0%} of the {refused.held} the database holds (the limit is "
+        f"{refused.max_share:.0%}, MAX_DELETION_SHARE); nothing was written. If that is "
+        f"meant, run `{command} --allow-deletions`.",
+        err=True,
+    )
+    raise typer.Exit(code=2)
+
+
+ALLOW_DELETIONS = typer.Option(
+    "--allow-deletions",
+    help="Remove records and links missing from the file even beyond MAX_DELETION_SHARE of "
+    "what the database holds (default 10%).",
+)
 
 
 @cli.command()
@@ -117,6 +140,7 @@ def seed(
             "seed, keep the database as it is and say so (exit 0), instead of refusing.",
         ),
     ] = False,
+    allow_deletions: Annotated[bool, ALLOW_DELETIONS] = False,
 ) -> None:
     """Migrate, validate the seed and load it in one transaction.
 
@@ -149,7 +173,10 @@ def seed(
                 name=path.name,
                 on_writes=on_writes,
                 progress=lambda amount: bar.advance(task, amount),
+                max_deletion_share=None if allow_deletions else settings.max_deletion_share,
             )
+    except TooManyDeletions as too_many:
+        _refuse_deletions(too_many, path, "kb seed")
     except WritesSinceSeed as refused:
         _list_writes(refused.writes, path, "would revert")
         typer.echo(
@@ -228,14 +255,22 @@ def import_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the changes; write nothing.")
     ] = False,
+    allow_deletions: Annotated[bool, ALLOW_DELETIONS] = False,
 ) -> None:
     """Make the database hold exactly FILE: validate, print each change, apply in one
     transaction with an audit entry."""
     document = _read(file)
     engine = _engine()
     migrate(engine)
-    changes = import_document(engine, document, name=file.name, dry_run=dry_run)
-    engine.dispose()
+    share = None if allow_deletions else get_settings().max_deletion_share
+    try:
+        changes = import_document(
+            engine, document, name=file.name, dry_run=dry_run, max_deletion_share=share
+        )
+    except TooManyDeletions as too_many:
+        _refuse_deletions(too_many, file, "kb import")
+    finally:
+        engine.dispose()
     counts = dict.fromkeys(("add", "change", "remove"), 0)
     for change in changes:
         counts[change.action] += 1

@@ -79,6 +79,13 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest seed or import document `kb check`, `kb seed` and `kb import` read.",
     )
+    max_deletion_share: float = Field(
+        default=0.10,
+        ge=0,
+        le=1,
+        description="Share of the records and links `kb seed` or `kb import` may remove without "
+        "--allow-deletions.",
+    )
 
 
 @lru_cache

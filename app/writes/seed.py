@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import Engine, delete, func, insert
 from sqlmodel import Session, SQLModel, col, select
 
 from app.errors import json_path
@@ -680,6 +680,41 @@ def load_document(
 
 
 # --------------------------------------------------------------------------------------------
+# Deletions: a document that would remove much of the data is refused unless allowed
+# --------------------------------------------------------------------------------------------
+
+
+class TooManyDeletions(Exception):
+    """Loading the document would remove more than the allowed share of the records and links
+    the database holds (an empty or truncated file, the wrong file): nothing was written."""
+
+    def __init__(self, removals: list[Change], held: int, max_share: float):
+        super().__init__(f"{len(removals)} of {held} records and links would be removed")
+        self.removals = removals
+        self.held = held
+        self.max_share = max_share
+
+
+def records_held(session: Session) -> int:
+    """How many records and links the database holds (what the deletion guard counts)."""
+    tables = [spec.table for spec in ENTITIES] + [link.table for link in LINKS]
+    return sum(session.exec(select(func.count()).select_from(table)).one() for table in tables)
+
+
+_COUNTED = {spec.label for spec in ENTITIES} | {link.label for link in LINKS}
+
+
+def guard_deletions(changes: list[Change], held: int, max_share: float | None) -> None:
+    """Raise TooManyDeletions when `changes` remove more than `max_share` of the `held`
+    records and links (None: no limit). A record's list of sources is not counted."""
+    if max_share is None:
+        return
+    removals = [c for c in changes if c.action == "remove" and c.kind in _COUNTED]
+    if len(removals) > max_share * held:
+        raise TooManyDeletions(removals, held, max_share)
+
+
+# --------------------------------------------------------------------------------------------
 # Seeding from a file without undoing curators' writes
 # --------------------------------------------------------------------------------------------
 
@@ -750,13 +785,16 @@ def seed_database(
     name: str,
     on_writes: OnWrites = "fail",
     progress: Progress | None = None,
+    max_deletion_share: float | None = None,
 ) -> SeedOutcome:
     """`kb seed`: load `document` unless that would silently undo curators' work.
 
     The file last loaded is remembered by its hash: loading it again is a no-op, whatever was
     written since. A changed file is loaded when nothing was written since the last seed (or
     `on_writes="overwrite"`); otherwise it raises WritesSinceSeed (`"fail"`) or leaves the
-    database as it is (`"keep"`). A load that changes anything writes an audit entry.
+    database as it is (`"keep"`). A load that changes anything writes an audit entry. A load
+    that would remove more than `max_deletion_share` of the records and links raises
+    TooManyDeletions, and writes nothing.
     """
     with Session(engine) as session:
         begin_write(session)
@@ -772,7 +810,9 @@ def seed_database(
             if on_writes == "fail":
                 raise WritesSinceSeed(writes)
             return SeedOutcome([], unchanged_file=False, writes_since=writes, loaded=False)
+        held = records_held(session)
         changes = sync_document(session, document, progress=progress)
+        guard_deletions(changes, held, max_deletion_share)
         _remember_seed(session, document)
         if changes:
             append_document_entry(
