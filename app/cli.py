@@ -95,6 +95,10 @@ def serve(
 ) -> None:
     """Serve the API (run `kb seed` first)."""
     settings = get_settings()
+    # X-Forwarded-For and X-Forwarded-Proto only from the proxies named in TRUSTED_PROXIES:
+    # believed from anyone else, they let a client pick the address it is rate-limited and
+    # logged by.
+    trusted = settings.trusted_proxies
     uvicorn.run(
         "app.main:app",
         host=host or settings.host,
@@ -104,7 +108,8 @@ def serve(
         log_level=settings.log_level,
         access_log=False,
         server_header=False,
-        proxy_headers=True,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
         timeout_graceful_shutdown=30,
     )
 

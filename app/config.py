@@ -86,6 +86,11 @@ class Settings(BaseSettings):
         description="Share of the records and links `kb seed` or `kb import` may remove without "
         "--allow-deletions.",
     )
+    trusted_proxies: list[str] = Field(
+        default=[],
+        description="Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto "
+        "are believed; none by default. '*' trusts every peer.",
+    )
 
 
 @lru_cache
