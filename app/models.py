@@ -233,6 +233,8 @@ class StrictModel(SQLModel):
                 if get_origin(annotation) in (Union, UnionType):
                     present = [arg for arg in get_args(annotation) if arg is not type(None)]
                     annotation = present[0] if len(present) == 1 else None
+                if get_origin(annotation) is Annotated:  # Percent | None keeps its Annotated
+                    annotation = get_args(annotation)[0]
                 scalars: tuple[type, ...] = (bool, int, float, dt.date)
                 for kind in scalars:
                     if annotation is kind or (kind is dt.date and annotation is dt.datetime):

@@ -77,6 +77,16 @@ def test_validate_document_refuses_number_for_date_with_its_path() -> None:
     ]
 
 
+def test_validate_document_refuses_boolean_for_constrained_number() -> None:
+    raw = seed_document()
+    raw["therapies"][1]["injectates"][0]["concentration_min_pct"] = True
+    with pytest.raises(SeedError) as caught:
+        validate_document(raw)
+    assert [str(problem) for problem in caught.value.problems] == [
+        "therapies[1].injectates[0].concentration_min_pct: Value error, must be a number"
+    ]
+
+
 def test_curated_seed_is_valid_under_strict_types() -> None:
     document = parse_document((PROJECT_ROOT / "data" / "seed.json").read_bytes())
     assert document.sources and document.therapies
