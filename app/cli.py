@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 import uvicorn
@@ -12,17 +12,20 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.errors import Conflict, NotFound
+from app.errors import Conflict, NotFound, ServiceUnavailable
 from app.http.logs import logging_config
-from app.models import ApiKeyCreate, AuditEntry, Role
-from app.store.engine import make_engine, migrate
+from app.models import ApiKeyCreate, AuditEntry, Role, SeedDocument
+from app.store.engine import database_fault, make_engine, migrate
 from app.writes.keys import create_key, list_keys, revoke_key
 from app.writes.seed import (
+    DocumentTooLarge,
     OnWrites,
     SeedError,
+    TooManyDeletions,
     WritesSinceSeed,
     describe_write,
     export_bytes,
@@ -35,11 +38,53 @@ from app.writes.service import import_document
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 
 
-def _fail(error: SeedError, path: Path) -> None:
+COMMAND_LOCK_TIMEOUT = 30.0
+"""Seconds a command waits for the writers' lock (a request's write, another command) before
+it gives up: longer than a request's wait, since nobody is waiting on a socket for it."""
+
+
+def _engine(*, create: bool = False) -> Engine:
+    """The database of DATABASE_URL. Only `kb seed` and `kb migrate` create a SQLite file."""
+    return make_engine(
+        get_settings().database_url, lock_timeout=COMMAND_LOCK_TIMEOUT, create=create
+    )
+
+
+def _fail(error: SeedError, path: Path) -> NoReturn:
+    """Every problem of the document, one a line; exit 1, or 2 for a broken parsing limit."""
     for problem in error.problems:
         typer.echo(f"{path}: {problem}", err=True)
     typer.echo(f"{len(error.problems)} problem(s); nothing was written.", err=True)
-    raise typer.Exit(code=1)
+    raise typer.Exit(code=2 if isinstance(error, DocumentTooLarge) else 1)
+
+
+def _read(path: Path) -> SeedDocument:
+    try:
+        return read_document(path, max_bytes=get_settings().document_max_bytes)
+    except SeedError as error:
+        _fail(error, path)
+
+
+def _refuse_deletions(refused: TooManyDeletions, path: Path, command: str) -> NoReturn:
+    """List what the document would remove, and exit 2."""
+    for change in refused.removals:
+        typer.echo(f"  {change}", err=True)
+    share = len(refused.removals) / refused.held if refused.held else 1.0
+    typer.echo(
+        f"{path} would remove the {len(refused.removals)} records and links above, "
+        f"{share:.0%} of the {refused.held} the database holds (the limit is "
+        f"{refused.max_share:.0%}, MAX_DELETION_SHARE); nothing was written. If that is "
+        f"meant, run `{command} --allow-deletions`.",
+        err=True,
+    )
+    raise typer.Exit(code=2)
+
+
+ALLOW_DELETIONS = typer.Option(
+    "--allow-deletions",
+    help="Remove records and links missing from the file even beyond MAX_DELETION_SHARE of "
+    "what the database holds (default 10%).",
+)
 
 
 @cli.command()
@@ -50,6 +95,10 @@ def serve(
 ) -> None:
     """Serve the API (run `kb seed` first)."""
     settings = get_settings()
+    # X-Forwarded-For and X-Forwarded-Proto only from the proxies named in TRUSTED_PROXIES:
+    # believed from anyone else, they let a client pick the address it is rate-limited and
+    # logged by.
+    trusted = settings.trusted_proxies
     uvicorn.run(
         "app.main:app",
         host=host or settings.host,
@@ -59,7 +108,8 @@ def serve(
         log_level=settings.log_level,
         access_log=False,
         server_header=False,
-        proxy_headers=True,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
         timeout_graceful_shutdown=30,
     )
 
@@ -67,7 +117,7 @@ def serve(
 @cli.command("migrate")
 def migrate_command() -> None:
     """Bring the database schema to the newest version."""
-    engine = make_engine(get_settings().database_url)
+    engine = _engine(create=True)
     migrate(engine)
     engine.dispose()
     typer.echo("schema is current")
@@ -95,6 +145,7 @@ def seed(
             "seed, keep the database as it is and say so (exit 0), instead of refusing.",
         ),
     ] = False,
+    allow_deletions: Annotated[bool, ALLOW_DELETIONS] = False,
 ) -> None:
     """Migrate, validate the seed and load it in one transaction.
 
@@ -106,11 +157,8 @@ def seed(
         raise typer.Exit(code=2)
     settings = get_settings()
     path = file or settings.seed_file
-    try:
-        document = read_document(path)
-    except SeedError as error:
-        _fail(error, path)
-    engine = make_engine(settings.database_url)
+    document = _read(path)
+    engine = _engine(create=True)
     migrate(engine)
     on_writes: OnWrites = "overwrite" if overwrite else "keep" if keep_writes else "fail"
     try:
@@ -130,7 +178,10 @@ def seed(
                 name=path.name,
                 on_writes=on_writes,
                 progress=lambda amount: bar.advance(task, amount),
+                max_deletion_share=None if allow_deletions else settings.max_deletion_share,
             )
+    except TooManyDeletions as too_many:
+        _refuse_deletions(too_many, path, "kb seed")
     except WritesSinceSeed as refused:
         _list_writes(refused.writes, path, "would revert")
         typer.echo(
@@ -181,11 +232,9 @@ def _list_writes(writes: list[AuditEntry], path: Path, verb: str) -> None:
 
 @cli.command()
 def check(file: Annotated[Path, typer.Argument(help="Seed document to validate.")]) -> None:
-    """Validate a seed document; write nothing; exit non-zero listing every problem."""
-    try:
-        read_document(file)
-    except SeedError as error:
-        _fail(error, file)
+    """Validate a seed document; write nothing; exit non-zero listing every problem (2 when
+    it breaks a parsing limit: size, nesting depth, number length)."""
+    _read(file)
     typer.echo(f"{file}: valid")
 
 
@@ -194,7 +243,7 @@ def export(
     out: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
 ) -> None:
     """Write the database as a seed document (canonical order)."""
-    engine = make_engine(get_settings().database_url)
+    engine = _engine()
     with Session(engine) as session:
         data = export_bytes(session)
     engine.dispose()
@@ -211,17 +260,22 @@ def import_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the changes; write nothing.")
     ] = False,
+    allow_deletions: Annotated[bool, ALLOW_DELETIONS] = False,
 ) -> None:
     """Make the database hold exactly FILE: validate, print each change, apply in one
     transaction with an audit entry."""
-    try:
-        document = read_document(file)
-    except SeedError as error:
-        _fail(error, file)
-    engine = make_engine(get_settings().database_url)
+    document = _read(file)
+    engine = _engine()
     migrate(engine)
-    changes = import_document(engine, document, name=file.name, dry_run=dry_run)
-    engine.dispose()
+    share = None if allow_deletions else get_settings().max_deletion_share
+    try:
+        changes = import_document(
+            engine, document, name=file.name, dry_run=dry_run, max_deletion_share=share
+        )
+    except TooManyDeletions as too_many:
+        _refuse_deletions(too_many, file, "kb import")
+    finally:
+        engine.dispose()
     counts = dict.fromkeys(("add", "change", "remove"), 0)
     for change in changes:
         counts[change.action] += 1
@@ -238,7 +292,7 @@ cli.add_typer(keys, name="keys")
 
 
 def _key_engine() -> Engine:
-    engine = make_engine(get_settings().database_url)
+    engine = _engine()
     migrate(engine)
     return engine
 
@@ -302,7 +356,15 @@ def revoke_key_command(
 
 
 def main() -> None:
-    cli()
+    """`kb`: a database fault (busy, read-only, unreachable, no file) is one line, exit 1."""
+    try:
+        cli()
+    except (ServiceUnavailable, SQLAlchemyError) as error:
+        fault = database_fault(error)
+        if fault is None:
+            raise
+        typer.echo(f"kb: {fault.detail}", err=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -74,6 +74,40 @@ class Settings(BaseSettings):
         description="SQLite: bytes of the database file read through a memory map; 0 turns it "
         "off. The mapped pages are the operating system's file cache, shared by the workers.",
     )
+    db_lock_timeout: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="Seconds a request waits for a database lock (SQLite busy_timeout, "
+        "PostgreSQL lock_timeout) before it answers 503 with Retry-After.",
+    )
+    db_statement_timeout: float = Field(
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="PostgreSQL: seconds one statement of a request may run (statement_timeout) "
+        "before it answers 503; 0 turns it off.",
+    )
+    db_connect_timeout: int = Field(
+        default=5, ge=2, le=300, description="PostgreSQL: seconds to wait for a connection."
+    )
+    document_max_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        ge=1024,
+        description="Largest seed or import document `kb check`, `kb seed` and `kb import` read.",
+    )
+    max_deletion_share: float = Field(
+        default=0.10,
+        ge=0,
+        le=1,
+        description="Share of the records and links `kb seed` or `kb import` may remove without "
+        "--allow-deletions.",
+    )
+    trusted_proxies: list[str] = Field(
+        default=[],
+        description="Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto "
+        "are believed; none by default. '*' trusts every peer.",
+    )
 
 
 @lru_cache

@@ -97,6 +97,41 @@ class PreconditionRequired(ApiError):
     problem_type = "precondition-required"
 
 
+class ServiceUnavailable(ApiError):
+    """The service cannot answer now, for a reason that passes: the client may try again after
+    `Retry-After` seconds. Nothing was written."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    problem_type = "service-unavailable"
+    retry_after = 5
+
+    def __init__(self, detail: str, *, retry_after: int | None = None):
+        seconds = self.retry_after if retry_after is None else retry_after
+        super().__init__(detail, headers={"Retry-After": str(seconds)})
+
+
+class DatabaseBusy(ServiceUnavailable):
+    """A lock was held, or a statement ran, longer than the bounded wait allows."""
+
+    problem_type = "database-busy"
+    retry_after = 1
+
+
+class DatabaseReadOnly(ServiceUnavailable):
+    """The database takes no writes now (a read-only file or mount, a standby, or
+    `default_transaction_read_only`); reads are still served."""
+
+    problem_type = "database-read-only"
+    retry_after = 30
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached or opened, or its file changed under the server."""
+
+    problem_type = "database-unavailable"
+    retry_after = 5
+
+
 def problem_response(
     status: int,
     detail: str,

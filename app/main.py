@@ -20,7 +20,7 @@ from app.http.problems import install_error_handlers
 from app.http.route_index import install_route_index
 from app.http.stack import KnowledgeBaseAPI, install_stack
 from app.routes import routers
-from app.store.engine import make_engine
+from app.store.engine import server_engine
 from app.store.version import read_version
 
 DESCRIPTION = """
@@ -63,11 +63,7 @@ def create_app(
     openapi_examples: bool = True,
 ) -> KnowledgeBaseAPI:
     settings = settings or get_settings()
-    engine = engine or make_engine(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        sqlite_mmap_bytes=settings.sqlite_mmap_bytes,
-    )
+    engine = engine or server_engine(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

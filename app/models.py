@@ -18,14 +18,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Generic, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -222,10 +225,57 @@ def _range_is_ordered(low: float | None, high: float | None, what: str) -> None:
         raise ValueError(f"{what}: minimum {low} is above maximum {high}")
 
 
+_SCALAR_KINDS: dict[type, dict[str, type]] = {}
+"""Per StrictModel subclass: its fields that hold a bool, an int, a float or a date."""
+
+
 class StrictModel(SQLModel):
-    """Input models refuse unknown keys, so a typo in a seed or a request is an error."""
+    """Input models refuse unknown keys, so a typo in a seed or a request is an error, and
+    take dates, booleans and numbers only as themselves: pydantic's lax mode would read
+    `0` as 1970-01-01, `0` or `"no"` as false, and `false` or `"12"` as a number. (Its strict
+    mode would also refuse dates and vocabulary words written as JSON strings, which is how a
+    document or a request writes them.)"""
 
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict_scalars(cls, value: Any, info: ValidationInfo) -> Any:
+        kind = StrictModel._scalar_kinds(cls).get(info.field_name or "")
+        if kind is None or value is None:
+            return value
+        if kind is bool and not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError("must be a whole number")
+        if kind is float and (
+            isinstance(value, bool) or not isinstance(value, int | float | Decimal)
+        ):
+            raise ValueError("must be a number")
+        if kind is dt.date and not isinstance(value, str | dt.date):
+            raise ValueError("must be a date written as text, YYYY-MM-DD")
+        return value
+
+    @staticmethod
+    def _scalar_kinds(model: type[StrictModel]) -> dict[str, type]:
+        """The fields of `model` that hold a bool, an int, a float or a date (optional or
+        not), with that type; worked out once per model."""
+        kinds = _SCALAR_KINDS.get(model)
+        if kinds is None:
+            kinds = {}
+            for name, field in model.model_fields.items():
+                annotation: Any = field.annotation
+                if get_origin(annotation) in (Union, UnionType):
+                    present = [arg for arg in get_args(annotation) if arg is not type(None)]
+                    annotation = present[0] if len(present) == 1 else None
+                if get_origin(annotation) is Annotated:  # Percent | None keeps its Annotated
+                    annotation = get_args(annotation)[0]
+                scalars: tuple[type, ...] = (bool, int, float, dt.date)
+                for kind in scalars:
+                    if annotation is kind or (kind is dt.date and annotation is dt.datetime):
+                        kinds[name] = kind
+            _SCALAR_KINDS[model] = kinds
+        return kinds
 
     @field_validator("*", mode="after")
     @classmethod

@@ -1,11 +1,13 @@
 """Errors on the wire: FastAPI's and Starlette's own errors, and the typed errors of
 app/errors.py, all answered as one problem+json body (RFC 9457). No stack trace, SQL or file
 path ever reaches a client: an unexpected error is logged by the request guard and answered
-with a plain 500.
+with a plain 500. A database fault a client can wait out (busy, read-only, unreachable, its
+file changed) is a 503 with `Retry-After`, named by app/store/engine.py's `database_fault`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -17,6 +19,9 @@ from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.errors import ApiError, InvalidParam, json_path, problem_response
+from app.store.engine import DATABASE_ERRORS, database_fault
+
+fault_log = logging.getLogger("app.errors")
 
 
 def _location(loc: tuple[int | str, ...]) -> tuple[str, str]:
@@ -82,6 +87,21 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(methods))
 
 
+async def _database_error(request: Request, exc: Exception) -> Response:
+    fault = database_fault(exc)
+    if fault is None:
+        raise exc  # a bug, not a fault: the last-resort 500, logged with its trace
+    fault_log.warning(
+        "database fault on %s %s: %s (%s: %s)",
+        request.method,
+        request.url.path,
+        fault.problem_type,
+        type(exc).__name__,
+        " ".join(str(getattr(exc, "orig", None) or exc).split())[:300],
+    )
+    return await _api_error(request, fault)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     # Starlette re-raises the error after this answer; the request guard (app/http/request_guard.py)
     # logs it once, with the request id.
@@ -92,4 +112,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for error in DATABASE_ERRORS:
+        app.add_exception_handler(error, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)

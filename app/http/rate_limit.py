@@ -1,7 +1,9 @@
 """Token-bucket rate limiting per client address, for setups that want it (off by default).
 
 Each client may make `burst` requests at once and `per_minute` on average. Buckets live in
-this process's memory, bounded to the `max_clients` most recently seen.
+this process's memory, bounded to the `max_clients` most recently seen. A client is the
+address the request came from: the peer's own, or the one a trusted proxy names in
+X-Forwarded-For (`kb serve` believes the header only from TRUSTED_PROXIES, none by default).
 """
 
 from __future__ import annotations

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.errors import problem_response, problem_responses
 from app.http.params import StrictQueryRoute
-from app.store.version import unready_reason
+from app.store.version import readiness
 
 router = APIRouter(tags=["health"], route_class=StrictQueryRoute)
 
@@ -17,16 +17,27 @@ class Health(BaseModel):
     status: str
 
 
+class Readiness(BaseModel):
+    status: str = Field(examples=["ready"])
+    read_only: bool = Field(
+        description="The database refuses writes now (a read-only file, mount or standby): "
+        "reads are served, writes answer 503 `database-read-only`."
+    )
+
+
 @router.get("/healthz", response_model=Health)
 def read_health() -> Health:
     """The process is up."""
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Health, responses=problem_responses(503))
-def read_readiness(request: Request) -> Health | Response:
-    """The database answers, its schema is current and the seed is loaded."""
-    reason = unready_reason(request.app.state.engine)
-    if reason is not None:
-        return problem_response(503, reason)
-    return Health(status="ready")
+@router.get("/readyz", response_model=Readiness, responses=problem_responses(503))
+def read_readiness(request: Request) -> Readiness | Response:
+    """The database answers, its schema is current and the seed is loaded; `read_only` says
+    whether it takes writes."""
+    found = readiness(request.app.state.engine)
+    if found.unready is not None:
+        return problem_response(
+            503, found.unready, problem_type=found.problem_type, instance=request.url.path
+        )
+    return Readiness(status="ready", read_only=found.read_only)

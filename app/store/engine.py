@@ -1,15 +1,23 @@
 """Engine, connection policy and sessions. The only module that knows which engine it talks to.
 
-SQLite (the embedded default) runs in WAL mode with foreign keys enforced and a busy timeout, so
-readers never block the writer and ON DELETE rules hold. PostgreSQL gets a small pre-pinged pool.
+SQLite (the embedded default) runs in WAL mode with foreign keys enforced and a bounded busy
+timeout, so readers never block the writer and ON DELETE rules hold. PostgreSQL gets a small
+pre-pinged pool with lock, statement and connect timeouts. Every fault of either engine that
+a client can wait out (a lock, a read-only database, an unreachable server, a file changed
+under the server) is named here, by `database_fault`, as a typed 503 (app/errors.py).
 """
 
 from __future__ import annotations
 
 import collections
+import math
+import os
+import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -17,10 +25,15 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from fastapi import Depends, Request
 from sqlalchemy import CompoundSelect, Connection, Engine, Select, Table, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.pool import QueuePool
 from sqlmodel import Session, create_engine
 from starlette.concurrency import run_in_threadpool
+
+from app.config import Settings
+from app.errors import DatabaseBusy, DatabaseReadOnly, DatabaseUnavailable, ServiceUnavailable
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -29,12 +42,12 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def _sqlite_pragmas(mmap_bytes: int) -> Callable[[Any, Any], None]:
+def _sqlite_pragmas(mmap_bytes: int, busy_ms: int) -> Callable[[Any, Any], None]:
     def set_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         # Reads through a memory map skip a read() call and a copy per page, which on a large
         # file makes index lookups cheaper (SQLite's "Memory-Mapped I/O";
@@ -45,12 +58,38 @@ def _sqlite_pragmas(mmap_bytes: int) -> Callable[[Any, Any], None]:
     return set_pragmas
 
 
-def make_engine(database_url: str, *, pool_size: int = 5, sqlite_mmap_bytes: int = 0) -> Engine:
+def make_engine(
+    database_url: str,
+    *,
+    pool_size: int = 5,
+    sqlite_mmap_bytes: int = 0,
+    lock_timeout: float = 5.0,
+    statement_timeout: float = 0,
+    connect_timeout: int = 10,
+    create: bool = True,
+) -> Engine:
+    """An engine for `database_url`. A request waits at most `lock_timeout` seconds for a lock
+    and, on PostgreSQL, `statement_timeout` seconds for a statement (0: no limit).
+
+    With `create=False` (the server, and every `kb` command but `seed` and `migrate`) a SQLite
+    file is opened only if it exists, and the file is watched: once it is replaced or deleted,
+    no connection is handed out (`DatabaseUnavailable`), so no write is acknowledged into a
+    file nobody will read again, and no empty database is made in its place."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         pooling: dict[str, Any] = {}
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        path = url.database if url.database and url.database != ":memory:" else None
+        if path is not None and not path.startswith("file:"):
+            if create:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            else:
+                # SQLite's URI form with mode=rw opens an existing file (read-only if the OS
+                # refuses writes) and never creates one.
+                absolute = os.path.abspath(path)
+                url = url.set(
+                    database=f"file:{quote(absolute)}",
+                    query={**url.query, "mode": "rw", "uri": "true"},
+                )
             # No cap on connections (max_overflow=-1): reads run on the event loop (run_read),
             # and a loop waiting for a free connection would wait for sessions that only the
             # loop can close, until the pool's timeout. A SQLite connection is a file handle;
@@ -58,9 +97,202 @@ def make_engine(database_url: str, *, pool_size: int = 5, sqlite_mmap_bytes: int
             # (docs/decisions/0008-sqlite-pool-without-a-cap.md).
             pooling = {"poolclass": QueuePool, "pool_size": pool_size, "max_overflow": -1}
         engine = create_engine(url, connect_args={"check_same_thread": False}, **pooling)
-        event.listen(engine, "connect", _sqlite_pragmas(sqlite_mmap_bytes))
-        return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        event.listen(
+            engine, "connect", _sqlite_pragmas(sqlite_mmap_bytes, int(lock_timeout * 1000))
+        )
+        if path is not None and not create:
+            _watch_file(engine, os.path.abspath(path))
+    else:
+        options = [f"-c lock_timeout={int(lock_timeout * 1000)}"]
+        if statement_timeout:
+            options.append(f"-c statement_timeout={int(statement_timeout * 1000)}")
+        engine = create_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            connect_args={"options": " ".join(options), "connect_timeout": connect_timeout},
+        )
+    event.listen(engine, "handle_error", _reconnect_after_fault)
+    return engine
+
+
+def server_engine(settings: Settings) -> Engine:
+    """The server's engine: bounded waits, and a SQLite file it never creates or loses."""
+    return make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        sqlite_mmap_bytes=settings.sqlite_mmap_bytes,
+        lock_timeout=settings.db_lock_timeout,
+        statement_timeout=settings.db_statement_timeout,
+        connect_timeout=settings.db_connect_timeout,
+        create=False,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Faults: what each engine's errors mean to a client
+# --------------------------------------------------------------------------------------------
+
+DATABASE_ERRORS: tuple[type[Exception], ...] = (DBAPIError, PoolTimeout)
+"""What a database fault is raised as: SQLAlchemy's wrapper of the driver's error (`Prepared`
+wraps those of the statements it runs on the driver's cursor), or the pool's timeout."""
+
+NO_FILE = "The database file does not exist; create it with `kb seed`."
+FILE_CHANGED = (
+    "The database file was replaced or removed while the server ran; nothing was written. "
+    "Restart the server (on the right file) to serve again."
+)
+_BUSY = "The database is busy: {what}. Nothing was changed; try again shortly."
+_READ_ONLY = (
+    "The database is read-only: writes are refused until it is writable again, and reads are "
+    "still served. Nothing was written."
+)
+_UNREACHABLE = "The database cannot be reached; nothing was changed. Try again shortly."
+
+
+def _sqlite_fault(error: sqlite3.Error) -> ServiceUnavailable | None:
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is None:
+        return None
+    primary = code & 0xFF
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_PROTOCOL):
+        return DatabaseBusy(_BUSY.format(what="another write held its lock too long"))
+    if code == sqlite3.SQLITE_READONLY_DBMOVED:
+        return DatabaseUnavailable(FILE_CHANGED)
+    if primary == sqlite3.SQLITE_READONLY:
+        return DatabaseReadOnly(_READ_ONLY)
+    if primary == sqlite3.SQLITE_FULL:
+        return DatabaseUnavailable(
+            "The database has no room to write (its disk is full); nothing was written."
+        )
+    if primary in (
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_NOTADB,
+        sqlite3.SQLITE_CORRUPT,
+    ):
+        return DatabaseUnavailable(
+            "The database file cannot be opened, read or written; nothing was changed."
+        )
+    return None
+
+
+def _postgres_fault(error: BaseException) -> ServiceUnavailable | None:
+    import psycopg  # loaded already: the driver raised `error` (kb need not load it)
+
+    state = getattr(error, "sqlstate", None) or ""
+    if state == "25006":  # read_only_sql_transaction
+        return DatabaseReadOnly(_READ_ONLY)
+    if state == "55P03":  # lock_not_available: lock_timeout
+        return DatabaseBusy(_BUSY.format(what="a lock was held longer than the wait allowed"))
+    if state == "57014":  # query_canceled: statement_timeout
+        return DatabaseBusy(_BUSY.format(what="a statement ran longer than allowed"))
+    if state in ("40001", "40P01"):  # serialization failure, deadlock
+        return DatabaseBusy(_BUSY.format(what="a concurrent write conflicted"))
+    if state == "53100":  # disk_full
+        return DatabaseUnavailable(
+            "The database has no room to write (its disk is full); nothing was written."
+        )
+    unreached = not state and isinstance(error, psycopg.OperationalError | psycopg.InterfaceError)
+    if unreached or state.startswith(("08", "53", "57P")):  # connection, resources, shutdown
+        return DatabaseUnavailable(_UNREACHABLE)
+    return None
+
+
+def database_fault(error: BaseException) -> ServiceUnavailable | None:
+    """The typed 503 a database error answers, or None for an error that is a bug."""
+    if isinstance(error, ServiceUnavailable):
+        return error
+    if isinstance(error, PoolTimeout):
+        return DatabaseBusy(_BUSY.format(what="no connection came free in time"))
+    original = error.orig if isinstance(error, DBAPIError) else error
+    fault = None
+    if original is None:
+        pass
+    elif isinstance(original, sqlite3.Error):
+        fault = _sqlite_fault(original)
+    elif type(original).__module__.startswith("psycopg"):
+        fault = _postgres_fault(original)
+    if fault is None and isinstance(error, DBAPIError) and error.connection_invalidated:
+        fault = DatabaseUnavailable(_UNREACHABLE)
+    return fault
+
+
+def _reconnect_after_fault(context: ExceptionContext) -> None:
+    """A connection that met a read-only or unreadable database is dropped, and with it every
+    connection opened before: one opened while the database was read-only stays read-only
+    (SQLite's fallback open, PostgreSQL's `default_transaction_read_only`), and would refuse
+    writes long after the database is writable again."""
+    fault = database_fault(context.original_exception)
+    if isinstance(fault, DatabaseReadOnly | DatabaseUnavailable):
+        context.is_disconnect = True
+
+
+FILE_CHECK_INTERVAL = 0.1
+"""Seconds a check of the SQLite file's identity holds for reads (a stat call each)."""
+
+
+def _watch_file(engine: Engine, path: str) -> None:
+    """Hand out connections only while `path` is the file the server first opened."""
+
+    def identity() -> tuple[int, int] | None:
+        try:
+            status = os.stat(path)
+        except OSError:
+            return None
+        return status.st_dev, status.st_ino
+
+    seen = [identity()]  # the file first opened (None until there is one)
+    checked = [0.0]  # when it was last found in place; -inf once it was not: never again
+
+    def check(*_args: Any) -> None:
+        if checked[0] != -math.inf:
+            now = identity()
+            if seen[0] is None:
+                if now is None:
+                    raise DatabaseUnavailable(NO_FILE)
+                seen[0] = now
+            if now == seen[0]:
+                checked[0] = time.monotonic()
+                return
+            checked[0] = -math.inf
+        raise DatabaseUnavailable(FILE_CHANGED)
+
+    def check_soon(*_args: Any) -> None:
+        # A read may be served from the file up to FILE_CHECK_INTERVAL after it was swapped;
+        # a write is checked again at commit, always.
+        if time.monotonic() - checked[0] >= FILE_CHECK_INTERVAL:
+            check()
+
+    event.listen(engine, "do_connect", check)  # before a connection opens the file
+    event.listen(engine, "checkout", check_soon)  # before a read or a write
+    event.listen(engine, "commit", check)  # just before a write is acknowledged
+
+
+def is_writable(engine: Engine) -> bool:
+    """Whether the database takes writes now, found by starting a write and rolling it back:
+    on SQLite, BEGIN IMMEDIATE without waiting (a read-only file or connection refuses it; a
+    busy writer means it is writable); on PostgreSQL, a row lock that skips locked rows
+    (refused in a read-only transaction, never waited on)."""
+    try:
+        with engine.connect() as connection:
+            if is_sqlite(engine):
+                busy_ms = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0)
+                connection.exec_driver_sql("PRAGMA busy_timeout=0")
+                try:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                    connection.exec_driver_sql("ROLLBACK")
+                finally:
+                    if not connection.invalidated:
+                        connection.exec_driver_sql(f"PRAGMA busy_timeout={busy_ms}")
+            else:
+                sql = "SELECT 1 FROM dataset_state FOR UPDATE SKIP LOCKED"
+                connection.exec_driver_sql(sql).all()
+                connection.rollback()
+    except (SQLAlchemyError, ServiceUnavailable) as error:
+        return not isinstance(database_fault(error), DatabaseReadOnly)
+    return True
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -96,8 +328,16 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     it to the pool, so this runs on the event loop: a thread hop each way would cost more
     than the work (the handlers that use the session still run in the threadpool;
     docs/decisions/0009-reads-on-the-loop-searches-in-the-threadpool.md)."""
-    with Session(request.app.state.engine) as session:
+    session = Session(request.app.state.engine)
+    try:
         yield session
+    finally:
+        try:
+            session.close()
+        except SQLAlchemyError:
+            # The rollback of a connection the database dropped (a fault): what the request
+            # needed is done, and its answer may be on its way; the pool drops the connection.
+            pass
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -200,12 +440,20 @@ class Prepared:
         if isinstance(connection, Session):
             connection = connection.connection()
         sql, arguments = self._prepare(connection)
-        cursor = connection.connection.cursor()
         try:
-            cursor.execute(sql, arguments(params))
-            return cursor.fetchall() if many else cursor.fetchone()
-        finally:
-            cursor.close()
+            cursor = connection.connection.cursor()
+            try:
+                cursor.execute(sql, arguments(params))
+                return cursor.fetchall() if many else cursor.fetchone()
+            finally:
+                cursor.close()
+        except Exception as error:
+            # The driver's error, wrapped as SQLAlchemy wraps it for its own statements: one
+            # kind of database error for the handlers to answer.
+            driver_error = connection.dialect.loaded_dbapi.Error
+            if isinstance(error, driver_error):
+                raise DBAPIError.instance(sql, None, error, driver_error) from error
+            raise
 
     def first(self, connection: Connection | Session, **params: Any) -> Any:
         """The first row (a named tuple), or None."""

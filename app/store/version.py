@@ -6,13 +6,15 @@ Caches and ETags key on it; every process and host sharing the database reads th
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col
 
+from app.errors import ServiceUnavailable
 from app.models import DatasetState
-from app.store.engine import ping, schema_is_current
+from app.store.engine import database_fault, is_writable, ping, schema_is_current
 
 
 def read_version(engine: Engine) -> int:
@@ -22,8 +24,10 @@ def read_version(engine: Engine) -> int:
             value = connection.execute(
                 select(col(DatasetState.version)).where(col(DatasetState.id) == 1)
             ).scalar()
-    except SQLAlchemyError:
-        return 0  # not migrated yet: nothing to cache against; /readyz says why
+    except (SQLAlchemyError, ServiceUnavailable):
+        # Not migrated yet, or the database is down: nothing to cache against; the request
+        # itself answers the fault, and /readyz says why.
+        return 0
     return int(value or 0)
 
 
@@ -58,17 +62,30 @@ def begin_write(session: Session) -> None:
         session.exec(lock.values(version=DatasetState.version))
 
 
-def unready_reason(engine: Engine) -> str | None:
-    """Why the data cannot be served yet (`/readyz` answers 503 with it), or None: the
-    database answers, its schema is current and a seed was loaded."""
+@dataclass(frozen=True)
+class Readiness:
+    """What `/readyz` answers: why the data cannot be served (None when it can), and whether
+    the database refuses writes now (it is still ready: reads are served)."""
+
+    unready: str | None
+    read_only: bool = False
+    problem_type: str | None = None
+    """The database fault's problem type, when a fault is why (app/errors.py)."""
+
+
+def readiness(engine: Engine) -> Readiness:
+    """Ready when the database answers, its schema is current and a seed was loaded."""
     try:
         ping(engine)
         if not schema_is_current(engine):
-            return "The database schema is not current; run `kb seed`."
+            return Readiness("The database schema is not current; run `kb seed`.")
         with Session(engine) as session:
             state = session.get(DatasetState, 1)
-    except SQLAlchemyError:
-        return "The database is not reachable."
+    except (ServiceUnavailable, SQLAlchemyError) as error:
+        fault = database_fault(error)
+        if fault is None:
+            return Readiness("The database is not reachable.")
+        return Readiness(fault.detail, problem_type=fault.problem_type)
     if state is None or not state.seeded:
-        return "The knowledge base is not loaded; run `kb seed`."
-    return None
+        return Readiness("The knowledge base is not loaded; run `kb seed`.")
+    return Readiness(None, read_only=not is_writable(engine))

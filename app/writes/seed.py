@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import Engine, delete, func, insert
 from sqlmodel import Session, SQLModel, col, select
 
 from app.errors import json_path
@@ -87,6 +87,11 @@ class SeedError(Exception):
     def __init__(self, problems: list[SeedProblem]):
         super().__init__(f"{len(problems)} problem(s) in the seed document")
         self.problems = problems
+
+
+class DocumentTooLarge(SeedError):
+    """The document breaks a parsing limit (size, nesting depth, number length): it was not
+    read at all (`kb` exits 2)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -296,24 +301,142 @@ def validate_document(raw: Any) -> SeedDocument:
     return document
 
 
-def read_document(path: Path) -> SeedDocument:
+DOCUMENT_MAX_BYTES = 512 * 1024 * 1024
+"""The default of the DOCUMENT_MAX_BYTES setting."""
+MAX_DEPTH = 32
+"""Arrays and objects nested deeper than this are refused: the seed document nests five deep
+(the document, `injectates`, an injectate, its `components`, a component)."""
+MAX_NUMBER_CHARS = 32
+"""A number written with more characters than this is refused: no value of the document
+needs more than a float's 17 significant digits and its exponent."""
+
+_LONG_NUMBER = re.compile(rb"[-+.eE0-9]{%d,}" % (MAX_NUMBER_CHARS + 1))
+_TOKEN = re.compile(
+    rb'[ \t\r\n]*(?:(?P<string>"[^"\\]*(?:\\.[^"\\]*)*")|(?P<open>[\[{])|(?P<close>[\]}])'
+    rb"|(?P<comma>,)|(?P<colon>:)|(?P<number>[-+.eE0-9]+)|(?P<word>true|false|null))"
+)
+
+
+def read_document(path: Path, *, max_bytes: int = DOCUMENT_MAX_BYTES) -> SeedDocument:
     """Read and validate a seed file; unreadable or malformed JSON is a SeedError too."""
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise DocumentTooLarge([_too_large(size, max_bytes)])
         text = path.read_bytes()
     except OSError as error:
         raise SeedError([SeedProblem("$", f"cannot read {path}: {error.strerror}")]) from error
-    return parse_document(text)
+    return parse_document(text, max_bytes=max_bytes)
 
 
-def parse_document(text: bytes | str) -> SeedDocument:
+def _too_large(size: int, max_bytes: int) -> SeedProblem:
+    return SeedProblem(
+        "$", f"the document is {size:,} bytes, over the limit of {max_bytes:,} (DOCUMENT_MAX_BYTES)"
+    )
+
+
+def parse_document(text: bytes | str, *, max_bytes: int = DOCUMENT_MAX_BYTES) -> SeedDocument:
+    """Parse and validate a document within the limits on its size, nesting depth and number
+    length; a breach is a DocumentTooLarge naming where (`therapies[3].sources: nested deeper
+    than 32 levels`), and nothing is read further. Parsing is orjson's, which refuses nesting
+    beyond 1,024 levels by itself and reads no number exactly past 64 bits: a breach is looked
+    for with a tokenizer only when orjson fails, or when a run of number characters longer
+    than the limit appears anywhere (even in a string), so a document within the limits is
+    parsed at orjson's speed."""
+    data = text.encode() if isinstance(text, str) else text
+    if len(data) > max_bytes:
+        raise DocumentTooLarge([_too_large(len(data), max_bytes)])
+    if _LONG_NUMBER.search(data):
+        _check_limits(data)
     try:
-        raw = json.loads(text)
-    except UnicodeDecodeError as error:
-        raise SeedError([SeedProblem("$", f"not UTF-8 text: {error.reason}")]) from error
-    except json.JSONDecodeError as error:
+        raw = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        _check_limits(data)
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            raise SeedError([SeedProblem("$", f"not UTF-8 text: {bad.reason}")]) from error
         message = f"invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
         raise SeedError([SeedProblem("$", message)]) from error
+    depth = _deeper_than(raw, MAX_DEPTH)
+    if depth is not None:
+        raise DocumentTooLarge([_depth_problem(depth)])
     return validate_document(raw)
+
+
+def _depth_problem(loc: list[int | str]) -> SeedProblem:
+    return SeedProblem(json_path(loc), f"nested deeper than {MAX_DEPTH} levels")
+
+
+def _deeper_than(raw: Any, limit: int) -> list[int | str] | None:
+    """The location of a container nested more than `limit` levels deep, or None."""
+    stack: list[tuple[Any, list[int | str]]] = [(raw, [])]
+    while stack:
+        value, loc = stack.pop()
+        if len(loc) >= limit:
+            return loc
+        if isinstance(value, dict):
+            stack.extend(
+                (child, [*loc, key])
+                for key, child in value.items()
+                if isinstance(child, dict | list)
+            )
+        elif isinstance(value, list):
+            stack.extend(
+                (child, [*loc, index])
+                for index, child in enumerate(value)
+                if isinstance(child, dict | list)
+            )
+    return None
+
+
+def _check_limits(data: bytes) -> None:
+    """Walk the tokens of `data` and raise DocumentTooLarge at the first container nested
+    beyond MAX_DEPTH or number longer than MAX_NUMBER_CHARS, with its JSON path. Stops quietly
+    at the first thing that is not JSON (the parser reports that)."""
+    # One frame per open container: [its location, the key or index of the current value,
+    # whether an object waits for a key].
+    frames: list[list[Any]] = []
+    position, end = 0, len(data)
+    while position < end:
+        token = _TOKEN.match(data, position)
+        if token is None:
+            return
+        position = token.end()
+        kind = token.lastgroup
+        top = frames[-1] if frames else None
+        if kind == "string" and top is not None and top[2]:
+            try:
+                top[1] = orjson.loads(token.group(kind))
+            except orjson.JSONDecodeError:
+                return
+            top[2] = False
+            continue
+        here: list[int | str] = [*top[0], top[1]] if top is not None else []
+        if kind == "open":
+            if len(frames) >= MAX_DEPTH:
+                raise DocumentTooLarge([_depth_problem(here)])
+            is_object = token.group(kind) == b"{"
+            frames.append([here, None if is_object else 0, is_object])
+        elif kind == "close":
+            if not frames:
+                return
+            frames.pop()
+        elif kind == "comma" and top is not None:
+            if isinstance(top[1], int):
+                top[1] += 1
+            else:
+                top[2] = True
+        elif kind == "number" and len(token.group(kind)) > MAX_NUMBER_CHARS:
+            length = len(token.group(kind))
+            raise DocumentTooLarge(
+                [
+                    SeedProblem(
+                        json_path(here),
+                        f"a number of {length:,} characters, over the limit of {MAX_NUMBER_CHARS}",
+                    )
+                ]
+            )
 
 
 # --------------------------------------------------------------------------------------------
@@ -557,6 +680,41 @@ def load_document(
 
 
 # --------------------------------------------------------------------------------------------
+# Deletions: a document that would remove much of the data is refused unless allowed
+# --------------------------------------------------------------------------------------------
+
+
+class TooManyDeletions(Exception):
+    """Loading the document would remove more than the allowed share of the records and links
+    the database holds (an empty or truncated file, the wrong file): nothing was written."""
+
+    def __init__(self, removals: list[Change], held: int, max_share: float):
+        super().__init__(f"{len(removals)} of {held} records and links would be removed")
+        self.removals = removals
+        self.held = held
+        self.max_share = max_share
+
+
+def records_held(session: Session) -> int:
+    """How many records and links the database holds (what the deletion guard counts)."""
+    tables = [spec.table for spec in ENTITIES] + [link.table for link in LINKS]
+    return sum(session.exec(select(func.count()).select_from(table)).one() for table in tables)
+
+
+_COUNTED = {spec.label for spec in ENTITIES} | {link.label for link in LINKS}
+
+
+def guard_deletions(changes: list[Change], held: int, max_share: float | None) -> None:
+    """Raise TooManyDeletions when `changes` remove more than `max_share` of the `held`
+    records and links (None: no limit). A record's list of sources is not counted."""
+    if max_share is None:
+        return
+    removals = [c for c in changes if c.action == "remove" and c.kind in _COUNTED]
+    if len(removals) > max_share * held:
+        raise TooManyDeletions(removals, held, max_share)
+
+
+# --------------------------------------------------------------------------------------------
 # Seeding from a file without undoing curators' writes
 # --------------------------------------------------------------------------------------------
 
@@ -627,13 +785,16 @@ def seed_database(
     name: str,
     on_writes: OnWrites = "fail",
     progress: Progress | None = None,
+    max_deletion_share: float | None = None,
 ) -> SeedOutcome:
     """`kb seed`: load `document` unless that would silently undo curators' work.
 
     The file last loaded is remembered by its hash: loading it again is a no-op, whatever was
     written since. A changed file is loaded when nothing was written since the last seed (or
     `on_writes="overwrite"`); otherwise it raises WritesSinceSeed (`"fail"`) or leaves the
-    database as it is (`"keep"`). A load that changes anything writes an audit entry.
+    database as it is (`"keep"`). A load that changes anything writes an audit entry. A load
+    that would remove more than `max_deletion_share` of the records and links raises
+    TooManyDeletions, and writes nothing.
     """
     with Session(engine) as session:
         begin_write(session)
@@ -649,7 +810,9 @@ def seed_database(
             if on_writes == "fail":
                 raise WritesSinceSeed(writes)
             return SeedOutcome([], unchanged_file=False, writes_since=writes, loaded=False)
+        held = records_held(session)
         changes = sync_document(session, document, progress=progress)
+        guard_deletions(changes, held, max_deletion_share)
         _remember_seed(session, document)
         if changes:
             append_document_entry(

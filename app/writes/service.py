@@ -73,6 +73,8 @@ from app.writes.seed import (
     EntitySpec,
     LinkSpec,
     Ref,
+    guard_deletions,
+    records_held,
     sync_document,
 )
 
@@ -684,13 +686,21 @@ IMPORT_ACTOR = "kb import"
 
 
 def import_document(
-    engine: Engine, document: SeedDocument, *, name: str, dry_run: bool = False
+    engine: Engine,
+    document: SeedDocument,
+    *,
+    name: str,
+    dry_run: bool = False,
+    max_deletion_share: float | None = None,
 ) -> list[Change]:
     """Make the database hold exactly `document` (`sync_document`), with one audit entry that
-    lists the changes, in one transaction; roll it back when `dry_run`."""
+    lists the changes, in one transaction; roll it back when `dry_run`. Removing more than
+    `max_deletion_share` of the records and links raises TooManyDeletions (a dry run too)."""
     with Session(engine) as session:
         begin_write(session)
+        held = records_held(session)
         changes = sync_document(session, document)
+        guard_deletions(changes, held, max_deletion_share)
         if dry_run:
             session.rollback()
             return changes

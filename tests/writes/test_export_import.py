@@ -68,7 +68,7 @@ def test_export_import_export_is_byte_identical(
 
     # Through an empty database and back.
     empty = write(tmp_path / "empty.json", {})
-    assert kb(database_url, "import", str(empty)).exit_code == 0
+    assert kb(database_url, "import", str(empty), "--allow-deletions").exit_code == 0
     assert json.loads(exported(seeded_client, editor))["therapies"] == []
     assert kb(database_url, "import", str(file)).exit_code == 0
     assert exported(seeded_client, editor) == original
