@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import logging.config
 import random
 import sys
 import threading
@@ -72,10 +71,6 @@ def logging_config(level: str) -> dict[str, Any]:
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
         },
     }
-
-
-def configure_logging(level: str) -> None:
-    logging.config.dictConfig(logging_config(level))
 
 
 def access_log_enabled(level: str) -> bool:

@@ -126,18 +126,13 @@ def declare_http_caching(schema: dict[str, Any]) -> None:
             if _is_page(operation, schema):
                 docs["Link"] = LINK_DOC
             ok.setdefault("headers", {}).update(
-                {
-                    name: {"description": text, "schema": {"type": "string"}}
-                    for name, text in docs.items()
-                }
+                {name: _header_doc(text) for name, text in docs.items()}
             )
         responses.setdefault(
             "304",
             {
                 "description": "Not Modified: the If-None-Match ETag is current; no body.",
-                "headers": {
-                    "ETag": {"description": HEADER_DOCS["ETag"], "schema": {"type": "string"}}
-                },
+                "headers": {"ETag": _header_doc(HEADER_DOCS["ETag"])},
             },
         )
 
