@@ -25,7 +25,7 @@ EXPORT_FILE ?= var/export.json
 PYTEST = $(if $(TEST_DATABASE_URL),TEST_DATABASE_URL='$(TEST_DATABASE_URL)' )$(BIN)/pytest $(PYTEST_ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser bench run seed serve test test-quick test-postgres pytest lint format typecheck check export clean relevance
+.PHONY: help install browser node bench run seed serve test test-quick test-postgres pytest lint format typecheck check export clean relevance
 
 help:
 	@echo "make run            install, seed var/kb.sqlite3 and serve on 127.0.0.1:8000"
@@ -61,6 +61,14 @@ $(CHROMIUM):
 	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 
 browser: $(CHROMIUM)
+
+# Node.js and npm from Debian's packages, for the npm tools the tests run (each keeps its own
+# package.json and lock file in the folder that uses it). Installed only when missing.
+NODE := $(shell command -v node 2>/dev/null || echo /usr/bin/node)
+$(NODE):
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm
+
+node: $(NODE)
 
 # --keep-writes: a seed file changed under writes made through the API is not loaded over them
 # (kb seed lists them and says how to keep them); the server then serves the database as it is.
