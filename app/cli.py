@@ -110,7 +110,10 @@ def serve(
         server_header=False,
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or None,
-        timeout_graceful_shutdown=30,
+        timeout_graceful_shutdown=settings.shutdown_timeout,
+        # problem+json for requests uvicorn cannot parse; shutdown that drains kept-alive
+        # connections (app/http/connection.py)
+        http="app.http.connection:KnowledgeBaseProtocol",
     )
 
 

@@ -103,6 +103,19 @@ class Settings(BaseSettings):
         description="Share of the records and links `kb seed` or `kb import` may remove without "
         "--allow-deletions.",
     )
+    shutdown_timeout: int = Field(
+        default=30,
+        ge=1,
+        description="On SIGTERM, seconds `kb serve` waits for requests already received to be "
+        "answered before it cancels them.",
+    )
+    shutdown_drain_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=30,
+        description="On SIGTERM, how long an idle kept-alive connection stays open to answer "
+        "a request the client has already sent on it.",
+    )
     trusted_proxies: list[str] = Field(
         default=[],
         description="Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto "

@@ -363,14 +363,22 @@ class HttpCacheMiddleware:
         await send({"type": "http.response.body", "body": answer.body})
 
     def _with_extra_headers(self, send: Send, *extra: tuple[bytes, bytes]) -> Send:
-        """Pass the app's response through, with this layer's headers replacing the app's."""
+        """Pass the app's response through, with this layer's headers replacing the app's; an
+        error (a write's too) is never stored by anyone: `no-store`."""
         added = [*self.extra_headers, *extra]
         replaced = {name for name, _ in added}
+        no_store = (b"cache-control", b"no-store")
+        on_error = [*(h for h in added if h[0] != b"cache-control"), no_store]
+        replaced_on_error = replaced | {b"cache-control"}
 
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
-                kept = [(k, v) for k, v in message.get("headers", []) if k not in replaced]
-                message = dict(message, headers=[*kept, *added])
+                if message["status"] >= 400:
+                    headers, dropped = on_error, replaced_on_error
+                else:
+                    headers, dropped = added, replaced
+                kept = [(k, v) for k, v in message.get("headers", []) if k not in dropped]
+                message = dict(message, headers=[*kept, *headers])
             await send(message)
 
         return wrapped

@@ -76,12 +76,18 @@ class RequestGuardMiddleware:
         rate_limiter: RateLimiter | None = None,
         stored_answer: Callable[[Scope], Answer | None] | None = None,
         access_log: AccessLog | None = None,
+        error_headers: list[tuple[bytes, bytes]] | None = None,
+        allowed_origins: frozenset[str] = frozenset(),
     ):
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.rate_limiter = rate_limiter
         self.stored_answer = stored_answer
         self.access_log = access_log
+        # The guard's own refusals carry what every other error carries (the cache layer adds
+        # these to the app's answers): nosniff, CORS, no-store.
+        self.error_headers = [*(error_headers or []), (b"cache-control", b"no-store")]
+        self.allowed_origins = allowed_origins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,10 +104,11 @@ class RequestGuardMiddleware:
                 message = dict(message, headers=[*message.get("headers", []), id_header])
             await send(message)
 
+        own_error = self._with_error_headers(scope, send_with_id)
         try:
             refusal = self._refuse(scope)
             if refusal is not None:
-                await refusal(scope, receive, send_with_id)
+                await refusal(scope, receive, own_error)
             elif self.stored_answer and (stored := self.stored_answer(scope)) is not None:
                 state["status"] = stored.status
                 await send(stored.start(id_header))
@@ -110,7 +117,7 @@ class RequestGuardMiddleware:
                 await self.app(scope, self._limited(receive), send_with_id)
         except BodyTooLarge:
             if not state["status"]:
-                await self._too_large()(scope, receive, send_with_id)
+                await self._too_large(scope)(scope, receive, own_error)
         except Exception as error:
             error_log.error(
                 "unhandled error",
@@ -118,8 +125,10 @@ class RequestGuardMiddleware:
                 extra={"request_id": request_id, "method": scope["method"], "path": scope["path"]},
             )
             if not state["status"]:
-                response = problem_response(500, "The server could not answer this request.")
-                await response(scope, receive, send_with_id)
+                response = problem_response(
+                    500, "The server could not answer this request.", instance=scope["path"]
+                )
+                await response(scope, receive, own_error)
         finally:
             if self.access_log is not None:
                 self.access_log.add(
@@ -145,20 +154,39 @@ class RequestGuardMiddleware:
                 break
         return os.urandom(16).hex()
 
+    def _with_error_headers(self, scope: Scope, send: Send) -> Send:
+        """`send`, adding the headers every error carries to the guard's own answers; with an
+        allowlist of origins (not `*`), an allowed Origin is answered as CORSMiddleware would."""
+        extra = self.error_headers
+        if self.allowed_origins:
+            origin = next((v for k, v in scope["headers"] if k == b"origin"), None)
+            if origin is not None and origin.decode("latin-1") in self.allowed_origins:
+                extra = [*extra, (b"access-control-allow-origin", origin), (b"vary", b"Origin")]
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = dict(message, headers=[*message.get("headers", []), *extra])
+            await send(message)
+
+        return with_headers
+
     def _refuse(self, scope: Scope) -> Any:
         """A response that refuses the request outright, or None to let it through."""
+        path = scope["path"]
         for part, raw in (("path", scope.get("raw_path") or b""), ("query", scope["query_string"])):
             reason = _bad_text(raw)
             if reason is not None:
-                return problem_response(400, f"The request's {part} {reason}.")
+                # a bad path is named as it came, still percent-encoded
+                instance = path if part == "query" else raw.decode("latin-1")
+                return problem_response(400, f"The request's {part} {reason}.", instance=instance)
         for key, value in scope["headers"]:
             if key == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
-                    return problem_response(400, "Content-Length is not a number.")
+                    return problem_response(400, "Content-Length is not a number.", instance=path)
                 if declared > self.max_body_bytes:
-                    return self._too_large()
+                    return self._too_large(scope)
         if self.rate_limiter is not None:
             client = (scope.get("client") or ("unknown", 0))[0]
             wait = self.rate_limiter.wait_time(client)
@@ -167,13 +195,16 @@ class RequestGuardMiddleware:
                 return problem_response(
                     429,
                     f"Too many requests; retry in {seconds} s.",
+                    instance=path,
                     headers={"Retry-After": str(seconds)},
                 )
         return None
 
-    def _too_large(self) -> Any:
+    def _too_large(self, scope: Scope) -> Any:
         return problem_response(
-            413, f"The request body is larger than {self.max_body_bytes} bytes."
+            413,
+            f"The request body is larger than {self.max_body_bytes} bytes.",
+            instance=scope["path"],
         )
 
     def _limited(self, receive: Receive) -> Receive:

@@ -109,4 +109,6 @@ def install_stack(app: KnowledgeBaseAPI, settings: Settings) -> None:
         else None,
         stored_answer=cache.stored_answer,
         access_log=access_log,
+        error_headers=common_headers(any_origin=any_origin),
+        allowed_origins=frozenset() if any_origin else frozenset(settings.cors_origins),
     )

@@ -38,6 +38,10 @@ def read_readiness(request: Request) -> Readiness | Response:
     found = readiness(request.app.state.engine)
     if found.unready is not None:
         return problem_response(
-            503, found.unready, problem_type=found.problem_type, instance=request.url.path
+            503,
+            found.unready,
+            problem_type=found.problem_type,
+            instance=request.url.path,
+            headers={"Retry-After": str(found.retry_after)},
         )
     return Readiness(status="ready", read_only=found.read_only)

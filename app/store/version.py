@@ -71,6 +71,8 @@ class Readiness:
     read_only: bool = False
     problem_type: str | None = None
     """The database fault's problem type, when a fault is why (app/errors.py)."""
+    retry_after: int = ServiceUnavailable.retry_after
+    """Seconds a load balancer or client may wait before asking again."""
 
 
 def readiness(engine: Engine) -> Readiness:
@@ -85,7 +87,9 @@ def readiness(engine: Engine) -> Readiness:
         fault = database_fault(error)
         if fault is None:
             return Readiness("The database is not reachable.")
-        return Readiness(fault.detail, problem_type=fault.problem_type)
+        return Readiness(
+            fault.detail, problem_type=fault.problem_type, retry_after=fault.retry_after
+        )
     if state is None or not state.seeded:
         return Readiness("The knowledge base is not loaded; run `kb seed`.")
     return Readiness(None, read_only=not is_writable(engine))

@@ -169,6 +169,8 @@ def test_unreachable_database_answers_503_to_reads_writes_and_readiness() -> Non
         assert written.headers["retry-after"] == "5"
         ready = client.get("/readyz")
         assert assert_problem(ready, 503)["detail"].startswith("The database cannot be reached")
+        assert ready.headers["retry-after"] == "5"
+        assert ready.headers["cache-control"] == "no-store"
     app.state.engine.dispose()
 
 

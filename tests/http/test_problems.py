@@ -79,4 +79,6 @@ def test_unexpected_error_is_plain_500(settings: Settings, engine: Engine) -> No
         "title": "Internal Server Error",
         "status": 500,
         "detail": "The server could not answer this request.",
+        "instance": "/explode",
     }
+    assert response.headers["cache-control"] == "no-store"

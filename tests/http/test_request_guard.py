@@ -53,6 +53,73 @@ def test_nul_bytes_and_invalid_utf8_are_refused(client: TestClient, url: str, wh
     assert response.json()["detail"].startswith(f"The request's {where} ")
 
 
+ERROR_HEADERS = {
+    "content-type": "application/problem+json",
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "access-control-allow-origin": "*",
+}
+
+
+def _guard_refusals(client: TestClient) -> dict[str, Any]:
+    """One of each answer the request guard gives before the app runs."""
+    return {
+        "nul in query": client.get("/v1/therapies?condition=%00"),
+        "bad utf-8 in path": client.get("/v1/therapies/%C3%28"),
+        "bad content-length": client.post(
+            "/v1/therapies", content=b"{}", headers={"content-length": "x"}
+        ),
+        "declared too large": client.post("/v1/therapies", content=b"x" * (1024 * 1024 + 1)),
+    }
+
+
+def test_guard_refusals_carry_the_headers_and_instance_of_every_error(
+    client: TestClient,
+) -> None:
+    app_error = client.get("/v1/therapies/nothing", headers={"Origin": "https://a.example"})
+    assert app_error.status_code == 404
+    for name, response in _guard_refusals(client).items():
+        assert response.status_code in (400, 413), name
+        for header, value in ERROR_HEADERS.items():
+            assert response.headers.get(header) == value, (name, header)
+            if header != "content-type":
+                assert app_error.headers.get(header) == value, header
+        assert len(response.headers["x-request-id"]) == 32, name
+        assert response.json()["instance"].startswith("/v1/therapies"), name
+    assert _guard_refusals(client)["bad utf-8 in path"].json()["instance"] == "/v1/therapies/%C3%28"
+
+
+def test_guard_refusals_answer_an_allowed_origin(
+    settings: Settings, engine: Engine, load: Load
+) -> None:
+    load(seed_document())
+    listed = settings.model_copy(update={"cors_origins": ["https://clinic.example"]})
+    with TestClient(create_app(listed, engine=engine)) as client:
+        allowed = client.get("/v1/therapies?q=%00", headers={"Origin": "https://clinic.example"})
+        other = client.get("/v1/therapies?q=%00", headers={"Origin": "https://evil.example"})
+    assert allowed.status_code == other.status_code == 400
+    assert allowed.headers["access-control-allow-origin"] == "https://clinic.example"
+    assert "Origin" in allowed.headers["vary"]
+    assert "access-control-allow-origin" not in other.headers
+    assert other.headers["cache-control"] == "no-store"
+
+
+def test_errors_on_writes_are_never_stored(client: TestClient) -> None:
+    unauthorised = client.post("/v1/therapies", json={"slug": "x", "name": "X"})
+    invalid = client.patch("/v1/therapies/nothing", content=b"{", headers={"If-Match": '"1"'})
+    for response in (unauthorised, invalid):
+        assert response.status_code >= 400
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["x-content-type-options"] == "nosniff"
+    preflight = client.options(
+        "/v1/therapies",
+        headers={"Origin": "https://a.example", "Access-Control-Request-Method": "PATCH"},
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers.get("cache-control") != "no-store"  # only errors are no-store
+
+
 def test_oversized_body_is_413(client: TestClient) -> None:
     response = client.post("/v1/therapies", content=b"x" * (1024 * 1024 + 1))
     assert response.status_code == 413
