@@ -10,6 +10,7 @@ under the server) is named here, by `database_fault`, as a typed 503 (app/errors
 from __future__ import annotations
 
 import collections
+import contextlib
 import math
 import os
 import sqlite3
@@ -272,9 +273,9 @@ def _watch_file(engine: Engine, path: str) -> None:
 
 def is_writable(engine: Engine) -> bool:
     """Whether the database takes writes now, found by starting a write and rolling it back:
-    on SQLite, BEGIN IMMEDIATE without waiting (a read-only file or connection refuses it; a
-    busy writer means it is writable); on PostgreSQL, a row lock that skips locked rows
-    (refused in a read-only transaction, never waited on)."""
+    on SQLite, BEGIN IMMEDIATE without waiting and a no-op update (a read-only file, mount
+    or connection refuses the update; a busy writer means it is writable); on PostgreSQL, a
+    row lock that skips locked rows (refused in a read-only transaction, never waited on)."""
     try:
         with engine.connect() as connection:
             if is_sqlite(engine):
@@ -282,7 +283,16 @@ def is_writable(engine: Engine) -> bool:
                 connection.exec_driver_sql("PRAGMA busy_timeout=0")
                 try:
                     connection.exec_driver_sql("BEGIN IMMEDIATE")
-                    connection.exec_driver_sql("ROLLBACK")
+                    try:
+                        # A file opened read-only (a read-only mount) still grants BEGIN
+                        # IMMEDIATE; only a page write is refused. Rolled back: nothing lands.
+                        connection.exec_driver_sql(
+                            "UPDATE dataset_state SET version = version WHERE id = 1"
+                        )
+                    finally:
+                        # (a refused write may already have ended the transaction)
+                        with contextlib.suppress(SQLAlchemyError):
+                            connection.exec_driver_sql("ROLLBACK")
                 finally:
                     if not connection.invalidated:
                         connection.exec_driver_sql(f"PRAGMA busy_timeout={busy_ms}")

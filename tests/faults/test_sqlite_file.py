@@ -4,9 +4,11 @@ acknowledging writes (503) and is not ready; it never makes an empty database (i
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
-from collections.abc import Callable
-from contextlib import closing
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
@@ -111,3 +113,58 @@ def test_server_serves_file_seeded_after_it_started(
         assert server.get("/readyz").status_code == 200
         assert server.get("/v1/side-effects/bruising").status_code == 200
     app.state.engine.dispose()
+
+
+@contextmanager
+def mounted_read_only(directory: Path) -> Iterator[None]:
+    """The directory as a real read-only mount (a bind mount of itself, remounted `ro`), as a
+    volume mounted read-only or a file system remounted after an error is; writable again after.
+    Needs root with CAP_SYS_ADMIN (CI has it); skipped elsewhere."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("a read-only mount needs root")
+    bound = subprocess.run(["mount", "--bind", str(directory), str(directory)], check=False)
+    if bound.returncode != 0:
+        pytest.skip("bind mounts are not permitted here")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(directory)], check=True)
+        yield
+    finally:
+        # writable again under the files the server holds open, then detached (lazily: they
+        # are still open through it)
+        subprocess.run(["mount", "-o", "remount,rw,bind", str(directory)], check=True)
+        subprocess.run(["umount", "--lazy", str(directory)], check=True)
+
+
+def test_server_started_on_a_read_only_mount_serves_reads_then_takes_writes_once_writable(
+    make_server: Callable[[Settings], TestClient],
+    make_key: Callable[[str, Role], Headers],
+    fault_settings: Settings,
+    database_url: str,
+) -> None:
+    """A real read-only mount (a volume mounted `ro`, a file system remounted after an error),
+    not a simulation: SQLite opens the file read-only; writes answer 503 read-only, reads are
+    served, and once the mount is writable the server takes writes without a restart."""
+    editor = make_key("editor", Role.editor)
+    path = file_of(database_url)
+    with mounted_read_only(path.parent):
+        with pytest.raises(OSError):
+            (path.parent / "probe").write_text("x")  # the mount is really read-only
+        server = make_server(fault_settings)
+        statuses = [patch_bruising(server, editor, f"During {n}.") for n in range(2)]
+        assert statuses == [503, 503], statuses
+        etag = server.get("/v1/side-effects/bruising").headers["etag"]
+        refused = server.patch(
+            "/v1/side-effects/bruising",
+            json={"description": "During the mount."},
+            headers={**editor, "If-Match": etag, "Content-Type": "application/merge-patch+json"},
+        )
+        assert assert_problem(refused, 503)["type"] == "/problems/database-read-only"
+        ready = server.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["read_only"] is True
+        assert server.get("/v1/conditions?limit=2").status_code == 200
+        assert server.get("/v1/sources/clinic-page").status_code == 200
+    statuses = [patch_bruising(server, editor, f"After {n}.") for n in range(3)]
+    assert statuses[-1] == 200 and set(statuses) <= {200, 503}, statuses
+    assert server.get("/readyz").json() == {"status": "ready", "read_only": False}
+    assert description_in(path) == "After 2."
