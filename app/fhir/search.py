@@ -413,6 +413,17 @@ def shaped(
     return resource
 
 
+def _used(kind: ResourceType, params: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The parameters this search uses. An unknown result parameter (`_total`, a client's
+    `_totalMethod` ...) changes no match: it is left out, and the self link shows what was
+    used, as FHIR has it. An unknown search parameter would change the matches: a 400."""
+    return {
+        name: values
+        for name, values in params.items()
+        if not name.startswith("_") or name in COMMON or name in kind.params
+    }
+
+
 def _check(kind: ResourceType, params: dict[str, list[str]]) -> None:
     unknown = sorted(set(params) - COMMON - set(kind.params))
     if unknown:
@@ -441,6 +452,7 @@ def search(
     """A search as a Bundle of type searchset: the page's resources (`_count`, `_offset`),
     `total`, links self, next and previous, and with `_include` the Citations they cite."""
     kind = resource_type(type_name)
+    params = _used(kind, params)
     _check(kind, params)
     count = _int(params, "_count", DEFAULT_COUNT, MAX_COUNT)
     offset = _int(params, "_offset", 0, 10**9)

@@ -226,6 +226,9 @@ def test_fhir_errors_are_operation_outcomes(seeded_client: TestClient) -> None:
     body = outcome(seeded_client.get("/fhir/r5/Evidence?colour=red"), 400, "not-supported")
     assert "colour" in body["issue"][0]["diagnostics"]
     outcome(seeded_client.get("/fhir/r5/Evidence?_count=101"), 400, "value")
+    # An unknown result parameter changes no match: left out, and the self link says so.
+    ignored = bundle(seeded_client, "/fhir/r5/Evidence?_total=accurate&_count=1")
+    assert "_total" not in (link(ignored, "self") or "")
     outcome(seeded_client.get("/fhir/r5/Evidence?_include=Citation:x"), 400, "not-supported")
     outcome(seeded_client.get("/fhir/r5/ClinicalUseDefinition?type=warning"), 400, "value")
     outcome(seeded_client.get("/fhir/r5/Evidence?_format=xml"), 406, "not-supported")
