@@ -21,6 +21,7 @@ from app.fhir.terms import (
     CONDITION_SYSTEM,
     DOI_SYSTEM,
     ICD_10_CM,
+    MESH,
     PMID_SYSTEM,
     SIDE_EFFECT_SYSTEM,
     SUBSETTED,
@@ -32,7 +33,14 @@ from app.fhir.terms import (
     valid_id,
 )
 from app.models import DOI_PATTERN, PMID_PATTERN, TRIAL_ID_PATTERN
-from app.reads.clinical_uses import condition_codes, conditions_coded, link_page
+from app.reads.clinical_uses import (
+    MESH_RECORD,
+    condition_codes,
+    conditions_citing_mesh,
+    conditions_coded,
+    link_page,
+    mesh_descriptors,
+)
 from app.reads.injectates import injectate_detail, injectate_page
 from app.reads.outcomes import outcome_detail, outcome_page
 from app.reads.pages import PageBody, slugs_with_prefix
@@ -80,7 +88,15 @@ def _items(page: PageBody) -> list[dict[str, Any]]:
 
 
 def _codes_of(connection: Connection, conditions: Sequence[dict[str, Any] | None]) -> Any:
-    return condition_codes(connection, sorted({c["slug"] for c in conditions if c}))
+    """Each condition's codes (ICD-10-CM ...), then its MeSH descriptor, where it cites one."""
+    slugs = sorted({c["slug"] for c in conditions if c})
+    codes = condition_codes(connection, slugs)
+    for slug, descriptors in mesh_descriptors(connection, slugs).items():
+        for url, title in descriptors:
+            descriptor = url.removeprefix(MESH_RECORD)
+            name = title.removeprefix(f"MeSH descriptor {descriptor}: ")
+            codes.setdefault(slug, []).append({"system": "MeSH", "code": descriptor, "title": name})
+    return codes
 
 
 def _slug(connection: Connection, table: str, resource_id: str) -> str | None:
@@ -268,6 +284,8 @@ def _conditions(connection: Connection, value: str) -> list[str]:
         return [code]
     if system == ICD_10_CM:
         return conditions_coded(connection, "ICD-10-CM", code)
+    if system == MESH:
+        return conditions_citing_mesh(connection, code)
     if system is None:
         return [code, *conditions_coded(connection, "ICD-10-CM", code)]
     return []
@@ -349,8 +367,9 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
             "subject": ("reference", "The therapy's slug (a logical reference: no resource)."),
             "indication": (
                 "token",
-                "The condition: an ICD-10-CM code (http://hl7.org/fhir/sid/icd-10-cm) or its "
-                "slug in this service's system; a bare code is tried as both.",
+                "The condition: an ICD-10-CM code (http://hl7.org/fhir/sid/icd-10-cm), a MeSH "
+                "descriptor (https://www.nlm.nih.gov/mesh) or its slug in this service's "
+                "system; a bare code is tried as ICD-10-CM code and as slug.",
             ),
             "effect": ("token", "The side effect's slug (this service's system)."),
         },

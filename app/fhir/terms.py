@@ -39,12 +39,15 @@ TRIAL_SYSTEMS = {"NCT": "https://clinicaltrials.gov", "ACTRN": "https://www.anzc
 """Trial registrations by prefix: ClinicalTrials.gov (HL7 Terminology's identifier system for
 it) and the Australian New Zealand Clinical Trials Registry (its own address)."""
 ICD_10_CM = "http://hl7.org/fhir/sid/icd-10-cm"
+MESH = "https://www.nlm.nih.gov/mesh"
+"""HL7 Terminology's system for MeSH descriptors."""
 CODE_SYSTEMS_OF_CONDITIONS = {
     "ICD-10-CM": ICD_10_CM,
     "ICD-10-AM": "http://hl7.org/fhir/sid/icd-10-am",
     "ICD-11": "http://id.who.int/icd/release/11/mms",
     "ICD-9-CM": "http://hl7.org/fhir/sid/icd-9-cm",
     "SNOMED-CT": "http://snomed.info/sct",
+    "MeSH": MESH,
 }
 UCUM = "http://unitsofmeasure.org"
 CERTAINTY_RATING = "http://terminology.hl7.org/CodeSystem/certainty-rating"

@@ -12,12 +12,14 @@ from sqlalchemy import Connection, Select, String, Table, bindparam, cast, selec
 
 from app.reads.pages import PageBody, read_page
 from app.reads.shapes import (
+    CONDITION_SOURCES,
     CONDITIONS,
     INDICATIONS,
     INDICATIONS_SHAPE,
     SIDE_EFFECT_REPORTS,
     SIDE_EFFECT_REPORTS_SHAPE,
     SIDE_EFFECTS,
+    SOURCES,
     THERAPIES,
     Shape,
 )
@@ -85,6 +87,38 @@ def conditions_coded(connection: Connection, system: str, code: str) -> list[str
         for slug, codes in rows
         if any(c["system"] == system and c["code"] == code for c in _json(codes))
     ]
+
+
+MESH_RECORD = "https://meshb.nlm.nih.gov/record/ui?ui="
+"""How a MeSH descriptor source's address starts: one source per heading, of kind `code-set`,
+cited by the condition whose heading it is (data/CONTENT_NOTES.md)."""
+
+
+def _cited_mesh() -> Select[Any]:
+    return (
+        select(CONDITIONS.c.slug, SOURCES.c.url, SOURCES.c.title)
+        .join(CONDITION_SOURCES, CONDITION_SOURCES.c.condition_id == CONDITIONS.c.id)
+        .join(SOURCES, SOURCES.c.id == CONDITION_SOURCES.c.source_id)
+        .where(SOURCES.c.kind == "code-set", SOURCES.c.url.startswith(MESH_RECORD))
+        .order_by(CONDITIONS.c.slug, SOURCES.c.url)
+    )
+
+
+def mesh_descriptors(connection: Connection, slugs: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """The MeSH descriptor sources each condition named cites: (address, title), by slug."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    if slugs:
+        for slug, url, title in connection.execute(
+            _cited_mesh().where(CONDITIONS.c.slug.in_(slugs))
+        ):
+            found.setdefault(slug, []).append((url, title))
+    return found
+
+
+def conditions_citing_mesh(connection: Connection, descriptor: str) -> list[str]:
+    """The slugs of the conditions that cite the MeSH descriptor `descriptor` (e.g. D020370)."""
+    rows = connection.execute(_cited_mesh().where(SOURCES.c.url == MESH_RECORD + descriptor))
+    return [slug for slug, _, _ in rows]
 
 
 def _json(value: Any) -> Any:

@@ -15,6 +15,7 @@ from tests.http.test_cache import cache_layer
 SEED = json.loads(SEED_FILE.read_text(encoding="utf-8"))
 FHIR = "application/fhir+json"
 ICD = "http://hl7.org/fhir/sid/icd-10-cm"
+MESH = "https://www.nlm.nih.gov/mesh"
 
 
 def bundle(client: TestClient, url: str) -> dict[str, Any]:
@@ -284,3 +285,20 @@ def test_search_is_cached_and_compressed_like_the_json_api(seeded_client: TestCl
     assert len(layer.cache) == before + 1
     error = seeded_client.get("/fhir/r5/Evidence?colour=red")
     assert error.headers["cache-control"] == "no-store"
+
+
+def test_conditions_carry_the_mesh_descriptor_they_cite(seeded_client: TestClient) -> None:
+    knee = bundle(seeded_client, "/fhir/r5/Evidence?condition=knee-osteoarthritis&_count=1")
+    contexts = knee["entry"][0]["resource"]["useContext"]
+    codings = [c for ctx in contexts for c in ctx["valueCodeableConcept"]["coding"]]
+    assert {"system": MESH, "code": "D020370", "display": "Osteoarthritis, Knee"} in codings
+    # A condition without a heading of its own gets no MeSH coding.
+    achilles = bundle(
+        seeded_client, "/fhir/r5/ClinicalUseDefinition?indication=achilles-tendinopathy"
+    )
+    for entry in achilles["entry"]:
+        concept = entry["resource"]["indication"]["diseaseSymptomProcedure"]["concept"]
+        assert MESH not in {c["system"] for c in concept["coding"]}
+    by_mesh = bundle(seeded_client, f"/fhir/r5/ClinicalUseDefinition?indication={MESH}|D020370")
+    by_slug = bundle(seeded_client, "/fhir/r5/ClinicalUseDefinition?indication=knee-osteoarthritis")
+    assert ids(by_mesh) == ids(by_slug) and by_mesh["total"] > 0
