@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Literal, NoReturn
 
+import orjson
 import typer
 import uvicorn
 from pydantic import ValidationError
@@ -17,6 +18,7 @@ from sqlmodel import Session
 
 from app.config import get_settings
 from app.errors import Conflict, NotFound, ServiceUnavailable
+from app.fhir.search import collection
 from app.http.logs import logging_config
 from app.models import ApiKeyCreate, AuditEntry, Role, SeedDocument
 from app.store.engine import database_fault, make_engine, migrate
@@ -241,14 +243,31 @@ def check(file: Annotated[Path, typer.Argument(help="Seed document to validate."
     typer.echo(f"{file}: valid")
 
 
+ExportFormat = Literal["seed", "fhir"]
+
+
 @cli.command()
 def export(
     out: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
+    format: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            help="seed: a seed document; fhir: a FHIR R5 Bundle of type collection (its "
+            "fullUrls under PUBLIC_BASE_URL, or this server's host and port, + /fhir/r5).",
+        ),
+    ] = "seed",
 ) -> None:
-    """Write the database as a seed document (canonical order)."""
+    """Write the database as a seed document (canonical order), or as a FHIR R5 Bundle."""
     engine = _engine()
-    with Session(engine) as session:
-        data = export_bytes(session)
+    if format == "fhir":
+        settings = get_settings()
+        base = settings.public_base_url or f"http://{settings.host}:{settings.port}"
+        with engine.connect() as connection:
+            data = orjson.dumps(collection(connection, str(base).rstrip("/") + "/fhir/r5"))
+    else:
+        with Session(engine) as session:
+            data = export_bytes(session)
     engine.dispose()
     if out is None:
         sys.stdout.buffer.write(data)

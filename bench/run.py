@@ -415,6 +415,12 @@ def scenarios(document: dict[str, Any], search_available: bool) -> list[Scenario
             hot=True,
         ),
         Scenario(
+            "hot: FHIR Evidence search",
+            [f"/fhir/r5/Evidence?therapy={hot_therapy}"],
+            [f"/kb/outcomes_by_therapy.json?slug={hot_therapy}&_shape=array"],
+            hot=True,
+        ),
+        Scenario(
             "distinct: therapy details",
             [f"/v1/therapies/{slug}" for slug in sample_therapies],
             [f"/kb/therapy_detail.json?slug={slug}&_shape=array" for slug in sample_therapies],
@@ -423,6 +429,12 @@ def scenarios(document: dict[str, Any], search_available: bool) -> list[Scenario
         Scenario(
             "distinct: filtered lists",
             [f"/v1/outcomes?therapy={slug}" for slug in sample_therapies],
+            [f"/kb/outcomes_by_therapy.json?slug={slug}&_shape=array" for slug in sample_therapies],
+            hot=False,
+        ),
+        Scenario(  # the same outcomes as FHIR Evidence (app/fhir/): the mapping's cost
+            "distinct: FHIR Evidence searches",
+            [f"/fhir/r5/Evidence?therapy={slug}" for slug in sample_therapies],
             [f"/kb/outcomes_by_therapy.json?slug={slug}&_shape=array" for slug in sample_therapies],
             hot=False,
         ),

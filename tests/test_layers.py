@@ -18,6 +18,7 @@ LAYERS: dict[str, int] = {
     "app.cli": 7,
     "app.routes": 6,
     "app.http": 5,
+    "app.fhir": 5,
     "app.reads": 4,
     "app.writes": 4,
     "app.search": 3,

@@ -8,10 +8,11 @@ file changed) is a 503 with `Retry-After`, named by app/store/engine.py's `datab
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from http import HTTPStatus
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -22,6 +23,7 @@ from app.errors import ApiError, InvalidParam, json_path, problem_response
 from app.store.engine import DATABASE_ERRORS, database_fault
 
 fault_log = logging.getLogger("app.errors")
+Handler = Callable[[Request, Exception], Awaitable[Response]]
 
 
 def _location(loc: tuple[int | str, ...]) -> tuple[str, str]:
@@ -108,10 +110,58 @@ async def _unexpected_error(request: Request, exc: Exception) -> Response:
     return problem_response(500, "The server could not answer this request.")
 
 
+FHIR_PATHS = "/fhir/"
+ISSUE_CODES = {
+    400: "invalid",
+    404: "not-found",
+    405: "not-supported",
+    406: "not-supported",
+    409: "conflict",
+    422: "invalid",
+    429: "throttled",
+    503: "transient",
+}
+"""FHIR's issue type for a status; anything else is `exception`."""
+
+
+def _fhir_aware(handler: Handler) -> Handler:
+    """The handler, except that under /fhir/ its problem is answered as an OperationOutcome
+    (application/fhir+json), as FHIR clients expect, with the same status and headers."""
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        response = await handler(request, exc)
+        if not request.url.path.startswith(FHIR_PATHS):
+            return response
+        problem = orjson.loads(bytes(response.body))
+        outcome = {
+            "resourceType": "OperationOutcome",
+            "issue": [
+                {
+                    "severity": "error",
+                    "code": ISSUE_CODES.get(response.status_code, "exception"),
+                    "diagnostics": problem.get("detail") or problem.get("title", "Error"),
+                }
+            ],
+        }
+        headers = {
+            key: value
+            for key, value in response.headers.items()
+            if key not in ("content-type", "content-length")
+        }
+        return Response(
+            orjson.dumps(outcome),
+            status_code=response.status_code,
+            media_type="application/fhir+json",
+            headers=headers,
+        )
+
+    return handle
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ApiError, _fhir_aware(_api_error))
+    app.add_exception_handler(RequestValidationError, _fhir_aware(_validation_error))
+    app.add_exception_handler(StarletteHTTPException, _fhir_aware(_http_error))
     for error in DATABASE_ERRORS:
-        app.add_exception_handler(error, _database_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+        app.add_exception_handler(error, _fhir_aware(_database_error))
+    app.add_exception_handler(Exception, _fhir_aware(_unexpected_error))

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, literal_column
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, Connection, func, literal_column, table
+from sqlmodel import Session, column, select
 
 from app.store.engine import Prepared
 
@@ -53,3 +53,13 @@ def order_by(table: Any, sort: str) -> list[ColumnElement[Any]]:
     column = getattr(table, sort.removeprefix("-"))
     primary = column.desc() if sort.startswith("-") else column.asc()
     return [primary, table.id.asc()]
+
+
+def slugs_with_prefix(connection: Connection, table_name: str, prefix: str) -> list[str]:
+    """The slugs of `table_name` that start with `prefix` (a prefix of slug characters only,
+    [a-z0-9-], so it holds no LIKE wildcard)."""
+    slug: Any = column("slug")
+    rows = connection.execute(
+        select(slug).select_from(table(table_name)).where(slug.startswith(prefix)).order_by(slug)
+    )
+    return [found for (found,) in rows]

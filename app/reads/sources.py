@@ -52,7 +52,7 @@ from app.store.engine import Prepared
 @functools.lru_cache(maxsize=32)
 def _page_statement(filters: frozenset[str], sort: str) -> Prepared:
     query: Select[Any] = select(SOURCES.c.id)
-    for name in ("kind", "year"):
+    for name in ("kind", "year", "slug", "doi", "pmid", "trial_registration"):
         if name in filters:
             query = query.where(SOURCES.c[name] == bindparam(name))
     return record_page(SourcePublic, SOURCES, query, *order_by(Source, sort))
@@ -61,7 +61,8 @@ def _page_statement(filters: frozenset[str], sort: str) -> Prepared:
 def source_page(
     connection: Connection, filters: dict[str, Any], sort: str, limit: int, offset: int
 ) -> PageBody:
-    """The page of sources matching `filters` (`kind`, `year`)."""
+    """The page of sources matching `filters` (`kind`, `year`; `slug`, `doi`, `pmid` and
+    `trial_registration` for the FHIR view's identifier searches, app/fhir/)."""
     return read_page(_page_statement(frozenset(filters), sort), connection, filters, limit, offset)
 
 

@@ -5,6 +5,7 @@ from app.routes import (
     body_regions,
     conditions,
     export,
+    fhir,
     health,
     injectates,
     links,
@@ -32,5 +33,6 @@ routers = [
     audit.router,
     export.router,
     meta.router,
+    fhir.router,
     health.router,
 ]
