@@ -1,4 +1,4 @@
-"""Every router of the API, in the order the docs list them."""
+"""Every router of the API, in the order the docs list them; then the HTML pages."""
 
 from app.routes import (
     audit,
@@ -10,6 +10,7 @@ from app.routes import (
     links,
     meta,
     outcomes,
+    pages,
     search,
     side_effects,
     sources,
@@ -33,4 +34,5 @@ routers = [
     export.router,
     meta.router,
     health.router,
+    pages.router,
 ]
