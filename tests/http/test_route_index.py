@@ -83,15 +83,16 @@ def test_index_picks_fastapis_route_for_every_operation(client: TestClient) -> N
     index = app.router.middleware_stack
     assert isinstance(index, RouteIndex)
     operations = app.openapi()["paths"]
+    pages = ["/", "/search", "/conditions/{slug}", "/conditions/{slug}/compare", "/sources/{slug}"]
     paths = [*operations, "/docs", "/redoc", "/openapi.json", "/static/redoc/x.js", "/v1/nope"]
-    for template in paths:
+    for template in [*paths, *pages]:
         methods = [m.upper() for m in operations.get(template, {"get": None})]
         for method in methods:
             path = _sample_path(template)
             chosen = _first_full(list(index.candidates(path)), path, method)
             expected = _first_full(app.router.routes, path, method)
             assert chosen is expected or chosen is None, (method, path)
-            if template in operations:
+            if template in operations or template in pages:
                 assert chosen is not None, (method, path)  # the index served it itself
 
 
