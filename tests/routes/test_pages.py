@@ -7,6 +7,7 @@ import gzip
 import re
 from html import unescape
 
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
@@ -23,7 +24,7 @@ def text_of(html: str) -> str:
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", "", html)))
 
 
-def assert_page(response, status: int = 200) -> str:
+def assert_page(response: httpx2.Response, status: int = 200) -> str:
     assert response.status_code == status
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert response.headers["content-security-policy"] == PAGE_CSP
