@@ -138,8 +138,6 @@ templates = Jinja2Templates(env=_environment())
 
 router = APIRouter(include_in_schema=False)
 
-Slug = Annotated[str, Query(pattern=SLUG_PATTERN, max_length=80)]
-
 
 def page(
     request: Request,
@@ -175,15 +173,15 @@ async def read_json(request: Request, read: Callable[..., Any], *args: Any) -> A
     return orjson.loads(found.body)
 
 
-@router.get("/", name="home_page")
-def home_page(request: Request, session: SessionDep) -> Response:
+@router.get("/", name="read_home_page")
+def read_home_page(request: Request, session: SessionDep) -> Response:
     """The home page: the search box, the body regions with their condition counts."""
     regions, _ = body_region_counts(session, "slug", ALL, 0)
     return page(request, "home.html", {"regions": regions}, json_path="/v1/body-regions")
 
 
-@router.get("/search", name="search_page")
-async def search_page(
+@router.get("/search", name="read_search_page")
+async def read_search_page(
     request: Request,
     q: Annotated[str, Query(max_length=MAX_QUERY_LENGTH, pattern=r"^[^\x00]*$")] = "",
     body_region: Annotated[str | None, Query(pattern=SLUG_PATTERN, max_length=80)] = None,
@@ -221,6 +219,7 @@ async def search_page(
         "message": None,
         "previous_path": None,
         "next_path": None,
+        "page_size": SEARCH_LIMIT,
     }
     if found is not None:
         context |= {
@@ -250,8 +249,8 @@ async def _condition_context(request: Request, slug: str) -> dict[str, Any]:
     return {"condition": condition, "therapies": orjson.loads(found.items)}
 
 
-@router.get("/conditions/{slug}", name="condition_page")
-async def condition_page_html(request: Request, slug: str) -> Response:
+@router.get("/conditions/{slug}", name="read_condition_page")
+async def read_condition_page(request: Request, slug: str) -> Response:
     """A condition: every therapy with its evidence, protocols, side effects and sources."""
     try:
         context = await _condition_context(request, slug)
@@ -260,8 +259,8 @@ async def condition_page_html(request: Request, slug: str) -> Response:
     return page(request, "condition.html", context, json_path=f"/v1/conditions/{slug}/therapies")
 
 
-@router.get("/conditions/{slug}/compare", name="compare_page")
-async def compare_page(request: Request, slug: str) -> Response:
+@router.get("/conditions/{slug}/compare", name="read_comparison_page")
+async def read_comparison_page(request: Request, slug: str) -> Response:
     """A condition's therapies side by side."""
     try:
         context = await _condition_context(request, slug)
@@ -288,7 +287,7 @@ def _detail_page(
     return read_page
 
 
-_detail_page("therapies", "therapy.html", therapy_detail, "therapy_page")
-_detail_page("injectates", "injectate.html", injectate_detail, "injectate_page")
-_detail_page("side-effects", "side_effect.html", side_effect_detail, "side_effect_page")
-_detail_page("sources", "source.html", source_detail, "source_page")
+_detail_page("therapies", "therapy.html", therapy_detail, "read_therapy_page")
+_detail_page("injectates", "injectate.html", injectate_detail, "read_injectate_page")
+_detail_page("side-effects", "side_effect.html", side_effect_detail, "read_side_effect_page")
+_detail_page("sources", "source.html", source_detail, "read_source_page")

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import gzip
 import re
+from collections.abc import Callable
 from html import unescape
+from typing import Any
 
 import httpx2
 import pytest
@@ -13,8 +15,9 @@ from fastapi.testclient import TestClient
 
 from app.models import RecordType
 from app.routes.meta import DISCLAIMER
-from app.routes.pages import PAGE_CSP, label, percent, value_range
+from app.routes.pages import PAGE_CSP, SEARCH_LIMIT, label, percent, value_range
 from tests.curation import new_record
+from tests.factories import seed_document
 
 CONDITION = "/conditions/lateral-epicondylitis"
 
@@ -307,3 +310,28 @@ def test_label_percent_and_value_range() -> None:
     assert percent(None, None) == ""
     assert value_range(2.0, None, "points") == "2 points"
     assert value_range(1.0, 3.0, None) == "1–3"
+
+
+def test_search_page_pages_through_a_long_list(
+    make_client: Callable[[], TestClient], load: Callable[[dict[str, Any]], None]
+) -> None:
+    document = seed_document()
+    document["conditions"] += [
+        {
+            "slug": f"knee-extra-{n:02d}",
+            "name": f"Knee extra {n:02d}",
+            "body_region": "knee",
+            "category": "osteoarthritis",
+        }
+        for n in range(SEARCH_LIMIT + 5)
+    ]
+    load(document)
+    client = make_client()
+    first = assert_page(client.get("/search", params={"body_region": "knee"}))
+    assert f"{SEARCH_LIMIT + 6} conditions found" in text_of(first)
+    assert first.count('class="result-title"') == SEARCH_LIMIT
+    assert 'href="/search?body_region=knee&amp;offset=50" rel="next"' in first
+    second = assert_page(client.get("/search", params={"body_region": "knee", "offset": 50}))
+    assert second.count('class="result-title"') == 6
+    assert 'href="/search?body_region=knee&amp;offset=0" rel="prev"' in second
+    assert 'rel="next"' not in second
