@@ -23,7 +23,7 @@
     input.setAttribute("aria-autocomplete", "list");
     input.setAttribute("aria-expanded", "false");
     input.setAttribute("aria-controls", list.id);
-    form.appendChild(list);
+    input.parentNode.appendChild(list);
     form.appendChild(status);
 
     function close() {
