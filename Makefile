@@ -70,6 +70,13 @@ $(NODE):
 
 node: $(NODE)
 
+# axe-core and Lighthouse for the browser tests of the pages (tests/system/test_pages_*.py),
+# installed from tests/browser's lock file when the lock changes.
+BROWSER_TOOLS := tests/browser/node_modules/.package-lock.json
+$(BROWSER_TOOLS): tests/browser/package-lock.json | $(NODE)
+	cd tests/browser && npm ci --no-audit --no-fund
+	touch $@
+
 # --keep-writes: a seed file changed under writes made through the API is not loaded over them
 # (kb seed lists them and says how to keep them); the server then serves the database as it is.
 run: $(INSTALLED)
@@ -83,7 +90,7 @@ serve: $(INSTALLED)
 	$(BIN)/kb serve
 
 # One recipe, so the steps run in this order even under `make -j`, stopping at the first failure.
-test: $(INSTALLED) $(CHROMIUM)
+test: $(INSTALLED) $(CHROMIUM) $(BROWSER_TOOLS)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app tests
@@ -96,10 +103,10 @@ test-quick: $(INSTALLED)
 	$(PYTEST) -m "not slow" -n 2 -q
 
 test-postgres: TEST_DATABASE_URL = $(POSTGRES_TEST_URL)
-test-postgres: $(INSTALLED) $(CHROMIUM)
+test-postgres: $(INSTALLED) $(CHROMIUM) $(BROWSER_TOOLS)
 	$(PYTEST)
 
-pytest: $(INSTALLED) $(CHROMIUM)
+pytest: $(INSTALLED) $(CHROMIUM) $(BROWSER_TOOLS)
 	$(PYTEST)
 
 # The relevance table of tests/search/relevance.py on SQLite, and on PostgreSQL when it answers

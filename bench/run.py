@@ -403,6 +403,13 @@ def scenarios(document: dict[str, Any], search_available: bool) -> list[Scenario
             hot=True,
         ),
         Scenario(
+            "hot: condition page (HTML)",
+            [f"/conditions/{hot_condition}"],
+            # Datasette's own HTML page of the same canned query
+            [f"/kb/condition_therapies?slug={hot_condition}"],
+            hot=True,
+        ),
+        Scenario(
             "hot: therapy detail",
             [f"/v1/therapies/{hot_therapy}"],
             [f"/kb/therapy_detail.json?slug={hot_therapy}&_shape=array"],

@@ -33,13 +33,17 @@ def path_key(path: str) -> Key:
 
 
 def _template_key(path: str) -> Key | None:
-    """The key of every path a route template can match, or None when the template leaves it
-    open (a parameter, or a partial segment, within its first two segments)."""
+    """The key of every path a route template can match: its first two segments, or its first
+    alone when a parameter fills the whole second one (`/conditions/{slug}` -> ("conditions",),
+    a prefix of every key it can match); None when the template leaves its first segment open
+    (a parameter, or a partial segment)."""
     fixed = path.split("{", 1)[0]
     segments = fixed.split("/")[1:]
     if "{" not in path:
         return tuple(segments[:2])  # a fixed path matches only itself
     complete = segments[:-1]  # the last piece runs into the parameter
+    if len(complete) == 1 and segments[-1] == "" and complete[0]:
+        return (complete[0],)  # `/first/{param}...`: the first segment is fixed
     return tuple(complete[:2]) if len(complete) >= 2 else None
 
 
@@ -62,10 +66,19 @@ def route_keys(route: BaseRoute) -> set[Key] | None:
 
 
 def _buckets(routes: Sequence[BaseRoute]) -> dict[Key, list[BaseRoute]]:
-    """For each key, the routes that can match a path with that key, in the routers' order."""
+    """For each key, the routes that can match a path with that key, in the routers' order. A
+    route keyed by a first segment alone is a candidate for every two-segment key it begins,
+    and has a bucket of its own for the paths whose second segment no other route names."""
     keyed = [(route, route_keys(route)) for route in routes]
     keys: set[Key] = set().union(*(found for _, found in keyed if found is not None))
-    return {key: [route for route, found in keyed if found is None or key in found] for key in keys}
+    return {
+        key: [
+            route
+            for route, found in keyed
+            if found is None or key in found or (len(key) == 2 and key[:1] in found)
+        ]
+        for key in keys
+    }
 
 
 class RouteIndex:
@@ -86,6 +99,15 @@ class RouteIndex:
             self._built_for = stamp
         return self._buckets
 
+    def candidates(self, path: str) -> Sequence[BaseRoute]:
+        """The routes that could match `path`, in the routers' order: its key's bucket, or its
+        first segment's when no route names its second."""
+        buckets, key = self._current(), path_key(path)
+        found = buckets.get(key)
+        if found is None and len(key) == 2:
+            found = buckets.get(key[:1])
+        return found or ()
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] == "http"
@@ -93,7 +115,7 @@ class RouteIndex:
             and "fastapi.telemetry" not in scope
             and not self.router.form_limits
         ):
-            for route in self._current().get(path_key(scope["path"]), ()):
+            for route in self.candidates(scope["path"]):
                 match, child_scope = route.matches(scope)
                 if match is Match.FULL:
                     scope.setdefault("router", self.router)

@@ -1,4 +1,4 @@
-"""Every router of the API, in the order the docs list them."""
+"""Every router of the API, in the order the docs list them; then the HTML pages."""
 
 from app.routes import (
     audit,
@@ -11,6 +11,7 @@ from app.routes import (
     links,
     meta,
     outcomes,
+    pages,
     search,
     side_effects,
     sources,
@@ -35,4 +36,5 @@ routers = [
     meta.router,
     fhir.router,
     health.router,
+    pages.router,
 ]

@@ -50,6 +50,7 @@ ROUTES = RecordRoutes(
         delete="Delete a condition (409 while indications, protocols or outcomes cite it); "
         "needs If-Match.",
     ),
+    page="/conditions",
 )
 
 

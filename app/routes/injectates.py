@@ -52,6 +52,7 @@ ROUTES = RecordRoutes(
         replace="Replace an injectate with the body, as a seed entry (needs If-Match).",
         delete="Delete an injectate (409 while a therapy's protocol uses it); needs If-Match.",
     ),
+    page="/injectates",
 )
 add_detail_route(router, ROUTES)
 add_write_routes(router, ROUTES)

@@ -60,17 +60,44 @@ class RecordRoutes:
     read: Callable[..., Any]
     """(connection, slug) -> the detail row; for a link (connection, label, slug, id)."""
     docs: Docs
+    page: str | None = None
+    """The record's HTML page, `/conditions` for `/conditions/{slug}` (app/routes/pages.py):
+    its JSON detail links to it in a `Link` header."""
+
+
+PAGE_LINK_DOC = (
+    'RFC 8288 link to the record\'s HTML page: `</conditions/{slug}>; rel="alternate"; '
+    'type="text/html"`.'
+)
 
 
 def add_detail_route(router: APIRouter, spec: RecordRoutes) -> None:
     """GET /{slug}: one record, as the database writes it, with its ETag."""
     kind, read = spec.kind, spec.read
 
+    page = spec.page
+
     async def read_record(request: Request, slug: str) -> Response:
         found = await run_read(request, read, slug)
-        return detail_response(found, etag=etag_of(kind, found))
+        response = detail_response(found, etag=etag_of(kind, found))
+        if page is not None:
+            response.headers["link"] = f'<{page}/{slug}>; rel="alternate"; type="text/html"'
+        return response
 
-    _route(router, "GET", "/{slug}", read_record, spec, "read", responses=(404, 422))
+    extra = None
+    if page is not None:
+        header = {"description": PAGE_LINK_DOC, "schema": {"type": "string"}}
+        extra = {"responses": {"200": {"headers": {"Link": header}}}}
+    _route(
+        router,
+        "GET",
+        "/{slug}",
+        read_record,
+        spec,
+        "read",
+        responses=(404, 422),
+        openapi_extra=extra,
+    )
 
 
 def add_write_routes(router: APIRouter, spec: RecordRoutes) -> None:

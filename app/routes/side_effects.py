@@ -56,6 +56,7 @@ ROUTES = RecordRoutes(
         replace="Replace a side effect with the body, as a seed entry (needs If-Match).",
         delete="Delete a side effect (409 while reports of it cite it); needs If-Match.",
     ),
+    page="/side-effects",
 )
 add_detail_route(router, ROUTES)
 add_write_routes(router, ROUTES)

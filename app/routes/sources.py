@@ -54,6 +54,7 @@ ROUTES = RecordRoutes(
         replace="Replace a source with the body, as a seed entry (needs If-Match).",
         delete="Delete a source (409 while any record or link cites it); needs If-Match.",
     ),
+    page="/sources",
 )
 add_detail_route(router, ROUTES)
 add_write_routes(router, ROUTES)

@@ -56,6 +56,7 @@ ROUTES = RecordRoutes(
         replace="Replace a therapy with the body, as a seed entry (needs If-Match).",
         delete="Delete a therapy and its links (409 while outcomes cite it); needs If-Match.",
     ),
+    page="/therapies",
 )
 add_detail_route(router, ROUTES)
 add_write_routes(router, ROUTES)
