@@ -21,6 +21,7 @@ from app.http.route_index import install_route_index
 from app.http.stack import KnowledgeBaseAPI, install_stack
 from app.routes import routers
 from app.store.engine import server_engine
+from app.store.replicas import server_replicas
 from app.store.version import read_version
 
 DESCRIPTION = """
@@ -64,6 +65,7 @@ def create_app(
 ) -> KnowledgeBaseAPI:
     settings = settings or get_settings()
     engine = engine or server_engine(settings)
+    replicas = server_replicas(settings, engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,9 +74,13 @@ def create_app(
         access_log = app.state.access_log
         if access_log is not None:
             access_log.start()
+        if replicas is not None:
+            await anyio.to_thread.run_sync(replicas.start)
         yield
         if access_log is not None:
             await anyio.to_thread.run_sync(access_log.stop)
+        if replicas is not None:
+            await anyio.to_thread.run_sync(replicas.stop)
         engine.dispose()
 
     app = KnowledgeBaseAPI(
@@ -90,6 +96,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.replicas = replicas
     app.state.dataset_version = DatasetVersion(
         partial(read_version, engine), ttl=settings.version_ttl
     )

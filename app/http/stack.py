@@ -34,7 +34,7 @@ from app.http.logs import AccessLog, access_log_enabled
 from app.http.rate_limit import RateLimiter
 from app.http.request_guard import RequestGuardMiddleware
 
-EXPOSED_HEADERS = ["ETag", "Link", "Location", "Retry-After", "X-Request-ID"]
+EXPOSED_HEADERS = ["Dataset-Version", "ETag", "Link", "Location", "Retry-After", "X-Request-ID"]
 
 
 def common_headers(*, any_origin: bool) -> list[tuple[bytes, bytes]]:
@@ -77,7 +77,13 @@ def install_stack(app: KnowledgeBaseAPI, settings: Settings) -> None:
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "If-None-Match",
+            "Min-Dataset-Version",
+        ],
         expose_headers=EXPOSED_HEADERS,
         allow_credentials=False,
         max_age=600,

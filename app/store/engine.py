@@ -16,7 +16,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from alembic import command
@@ -34,6 +34,9 @@ from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings
 from app.errors import DatabaseBusy, DatabaseReadOnly, DatabaseUnavailable, ServiceUnavailable
+
+if TYPE_CHECKING:
+    from app.store.replicas import ReadReplicas
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -344,6 +347,11 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 Result = TypeVar("Result")
 
+DATASET_VERSION_KEY = "kb.dataset_version"
+"""The ASGI scope key under which the response cache (app/http/cache.py) puts the dataset
+version a GET answers for: `run_read` reads it from a replica that has replayed that version
+(app/store/replicas.py), or from the primary when there is none."""
+
 
 async def run_read(
     request: Request, read: Callable[..., Result], /, *args: Any, threadpool: bool = False
@@ -357,10 +365,16 @@ async def run_read(
     real Python work (search ranking) say `threadpool=True`: on the loop they would answer
     faster alone, but hold up every other request, and a cached detail served beside them
     would wait many times longer. Why, with the measurements:
-    docs/decisions/0009-reads-on-the-loop-searches-in-the-threadpool.md."""
+    docs/decisions/0009-reads-on-the-loop-searches-in-the-threadpool.md. With read replicas
+    (DATABASE_READ_URLS), a GET's read goes to one that has replayed the version it answers
+    for, else to the primary (app/store/replicas.py)."""
     engine: Engine = request.app.state.engine
     if is_sqlite(engine) and not threadpool:
         return _read_on(engine, read, args)
+    replicas: ReadReplicas | None = request.app.state.replicas
+    if replicas is not None:
+        version = request.scope.get(DATASET_VERSION_KEY)
+        return await run_in_threadpool(replicas.run, version, read, args)
     return await run_in_threadpool(_read_on, engine, read, args)
 
 
