@@ -18,6 +18,7 @@ from app.http.docs import install_docs
 from app.http.openapi import install_openapi
 from app.http.problems import install_error_handlers
 from app.http.route_index import install_route_index
+from app.http.shared_rate_limit import SharedRateLimiter
 from app.http.stack import KnowledgeBaseAPI, install_stack
 from app.routes import routers
 from app.store.engine import server_engine
@@ -76,9 +77,14 @@ def create_app(
             access_log.start()
         if replicas is not None:
             await anyio.to_thread.run_sync(replicas.start)
+        rate_limiter = app.state.rate_limiter
+        if isinstance(rate_limiter, SharedRateLimiter):
+            rate_limiter.start()
         yield
         if access_log is not None:
             await anyio.to_thread.run_sync(access_log.stop)
+        if isinstance(rate_limiter, SharedRateLimiter):
+            await anyio.to_thread.run_sync(rate_limiter.stop)
         if replicas is not None:
             await anyio.to_thread.run_sync(replicas.stop)
         engine.dispose()
