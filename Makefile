@@ -25,7 +25,7 @@ EXPORT_FILE ?= var/export.json
 PYTEST = $(if $(TEST_DATABASE_URL),TEST_DATABASE_URL='$(TEST_DATABASE_URL)' )$(BIN)/pytest $(PYTEST_ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser node cluster-tools cluster bench run seed serve test test-quick test-postgres pytest lint format typecheck check export clean relevance
+.PHONY: help install browser node cluster-tools docker-daemon cluster bench run seed serve test test-quick test-postgres pytest lint format typecheck check export clean relevance
 
 help:
 	@echo "make run            install, seed var/kb.sqlite3 and serve on 127.0.0.1:8000"
@@ -84,6 +84,21 @@ $(COMPOSE):
 
 cluster-tools: $(INITDB) $(COMPOSE)
 
+# Debian's Docker (docker.io) and debootstrap, for the container test (tests/system/
+# test_container.py, which builds its base image from Debian's packages: no registry needed).
+# Installed when missing; dockerd is started when no daemon answers (no systemd needed).
+DOCKERD := /usr/sbin/dockerd
+DEBOOTSTRAP := /usr/sbin/debootstrap
+$(DOCKERD) $(DEBOOTSTRAP):
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io debootstrap
+
+docker-daemon: $(DOCKERD) $(DEBOOTSTRAP)
+	@docker info >/dev/null 2>&1 || { \
+	  echo "starting dockerd (log: /var/log/kb-dockerd.log)"; \
+	  nohup $(DOCKERD) >/var/log/kb-dockerd.log 2>&1 & \
+	  for i in $$(seq 60); do docker info >/dev/null 2>&1 && exit 0; sleep 1; done; \
+	  echo "dockerd did not answer; see /var/log/kb-dockerd.log" >&2; exit 1; }
+
 # --keep-writes: a seed file changed under writes made through the API is not loaded over them
 # (kb seed lists them and says how to keep them); the server then serves the database as it is.
 run: $(INSTALLED)
@@ -97,7 +112,7 @@ serve: $(INSTALLED)
 	$(BIN)/kb serve
 
 # One recipe, so the steps run in this order even under `make -j`, stopping at the first failure.
-test: $(INSTALLED) $(CHROMIUM) $(INITDB) $(COMPOSE)
+test: $(INSTALLED) $(CHROMIUM) $(INITDB) $(COMPOSE) docker-daemon
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app tests
@@ -113,7 +128,7 @@ test-postgres: TEST_DATABASE_URL = $(POSTGRES_TEST_URL)
 test-postgres: $(INSTALLED) $(CHROMIUM) $(INITDB) $(COMPOSE)
 	$(PYTEST)
 
-pytest: $(INSTALLED) $(CHROMIUM) $(INITDB) $(COMPOSE)
+pytest: $(INSTALLED) $(CHROMIUM) $(INITDB) $(COMPOSE) docker-daemon
 	$(PYTEST)
 
 # The relevance table of tests/search/relevance.py on SQLite, and on PostgreSQL when it answers
