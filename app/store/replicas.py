@@ -121,6 +121,10 @@ class ReadReplicas:
         for replica in self.replicas:
             if replica.engine is engine:
                 replica.problem = f"a read failed: {detail}"
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        """The rotation: the replicas with no problem, as one tuple the readers swap to."""
         self._rotation = tuple(r for r in self.replicas if r.problem is None)
 
     # ---- the monitor --------------------------------------------------------------------
@@ -136,7 +140,7 @@ class ReadReplicas:
             primary_version = None  # the primary is down: keep judging lag by what was known
         for replica in self.replicas:
             self._check(replica, primary_version)
-        self._rotation = tuple(r for r in self.replicas if r.problem is None)
+        self._rebuild()
 
     def _check(self, replica: Replica, primary_version: int | None) -> None:
         now = time.monotonic()
@@ -147,7 +151,7 @@ class ReadReplicas:
             fault = database_fault(error)
             replica.problem = "unreachable: " + (fault.detail if fault else type(error).__name__)
             return
-        replica.version = max(replica.version, int(version or 0)) if standby else -1
+        replica.version = int(version or 0) if standby else -1
         if primary_version is not None:
             if replica.version >= primary_version:
                 replica.behind_since = None

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
+
+from app.http.cache import wanted_version
 
 DETAIL = "/v1/therapies/perineural-injection-therapy"
 Headers = dict[str, str]
@@ -91,3 +94,23 @@ def test_min_dataset_version_beyond_the_primary_is_answered_from_the_newest(
 
     assert response.status_code == 200
     assert response.headers["etag"].startswith(f'"{current}-')
+
+
+@pytest.mark.parametrize(
+    ("headers", "wanted"),
+    [
+        ({}, 0),
+        ({b"if-none-match": '"7-3f2a;therapy/x/v2"'}, 7),
+        ({b"if-none-match": 'W/"5-ab-gzip", "9-cd"'}, 9),
+        ({b"if-none-match": '"therapy/x/v3"'}, 0),  # a record tag carries no dataset version
+        ({b"if-none-match": "*"}, 0),
+        ({b"min-dataset-version": " 12 "}, 12),
+        ({b"min-dataset-version": "12", b"if-none-match": '"14-ab"'}, 14),
+        ({b"min-dataset-version": "-3"}, 0),
+        ({b"min-dataset-version": "9" * 40}, 0),  # no number that large is a version
+    ],
+)
+def test_wanted_version_reads_the_version_a_client_has_seen(
+    headers: dict[bytes, str], wanted: int
+) -> None:
+    assert wanted_version(headers) == wanted
