@@ -65,8 +65,12 @@ def create_app(
     openapi_examples: bool = True,
 ) -> KnowledgeBaseAPI:
     settings = settings or get_settings()
-    engine = engine or server_engine(settings)
-    replicas = server_replicas(settings, engine)
+    replicas = None
+    if engine is None:
+        engine = server_engine(settings)
+        # Only beside the server's own engine: one handed in (tests, the OpenAPI examples'
+        # in-memory database) stands alone.
+        replicas = server_replicas(settings, engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -302,18 +302,23 @@ class HttpCacheMiddleware:
             return
         version = await self.version.current()
         asked = _asked(scope)
+        wanted = 0
         if b"if-none-match" in asked or b"min-dataset-version" in asked:
             wanted = wanted_version(asked)
             if wanted > version:
                 version = await self.version.at_least(wanted)
+        # A client that has seen a version the primary did not confirm (it is unreachable, or
+        # the version is made up) is answered from a read of at least that version: the
+        # primary's, or a 503; never a stored entry, nor one stored for others.
+        confirmed = wanted <= version
         key = self._key(scope, asked, version)
-        entry = self.cache.get(key)
-        kept = True
+        entry = self.cache.get(key) if confirmed else None
+        kept = confirmed
         if entry is None:
-            entry = await self._fetch(scope, receive, send, version)
+            entry = await self._fetch(scope, receive, send, version, read_at=max(version, wanted))
             if entry is None:
                 return
-            kept = self.cache.put(key, entry)
+            kept = confirmed and self.cache.put(key, entry)
         await self._send(send, self._answer(scope, entry, asked, kept=kept))
 
     def stored_answer(self, scope: Scope) -> Answer | None:
@@ -340,9 +345,10 @@ class HttpCacheMiddleware:
         return (scope["scheme"], host, scope["path"], scope["query_string"], origin, version)
 
     async def _fetch(
-        self, scope: Scope, receive: Receive, send: Send, version: int
+        self, scope: Scope, receive: Receive, send: Send, version: int, *, read_at: int
     ) -> Entry | None:
-        """Run the app; return a cacheable entry, or pass the response through and return None."""
+        """Run the app, its read seeing version `read_at` at least; return a cacheable entry
+        (of `version`), or pass the response through and return None."""
         start: Message = {}
         chunks: list[bytes] = []
 
@@ -354,9 +360,9 @@ class HttpCacheMiddleware:
                 chunks.append(message.get("body", b""))
 
         # HEAD is answered as GET, without the body, so both share one cache entry. The read
-        # behind it must see `version` at least (a replica that has replayed it, or the primary).
+        # behind it must see `read_at` at least (a replica that has replayed it, or the primary).
         await self.app(
-            dict(scope, method="GET", **{DATASET_VERSION_KEY: version}), receive, capture
+            dict(scope, method="GET", **{DATASET_VERSION_KEY: read_at}), receive, capture
         )
         status = int(start.get("status", 500))
         headers = [(k, v) for k, v in start.get("headers", []) if k not in self.own_headers]

@@ -156,3 +156,31 @@ def test_stopping_the_replica_moves_reads_to_the_primary_with_no_5xx(cluster: Cl
     cluster.replica.start()
     _wait_for(lambda: all(_replica(base)["in_rotation"] for base in cluster.apis))
     assert _replica(cluster.apis[1])["dataset_version"] >= version
+
+
+def test_primary_down_reads_come_from_the_replica_and_never_older_than_a_client_saw(
+    cluster: Cluster,
+) -> None:
+    api = cluster.apis[1]
+    _wait_for(lambda: _replica(api)["in_rotation"])
+    replayed = _replica(api)["dataset_version"]
+    cluster.primary.stop("immediate")
+    try:
+        time.sleep(1.0)  # past VERSION_TTL: the process finds the primary gone
+        plain = httpx.get(api + THERAPY, timeout=30)
+        seen = httpx.get(api + THERAPY, headers={"Min-Dataset-Version": str(replayed)})
+        ahead = httpx.get(api + THERAPY, headers={"Min-Dataset-Version": str(replayed + 1)})
+        ready = httpx.get(api + "/readyz", timeout=30)
+    finally:
+        cluster.primary.start()
+
+    assert plain.status_code == 200  # from the replica; the version is unknown meanwhile
+    assert plain.headers["etag"].startswith('"0-')
+    assert seen.status_code == 200
+    assert ahead.status_code == 503  # only the primary could prove it has that version
+    assert ahead.headers["content-type"] == "application/problem+json"
+    assert ready.status_code == 503
+    _wait_for(lambda: httpx.get(api + "/readyz").status_code == 200, seconds=30)
+    back_at = time.monotonic()
+    _wait_for(lambda: httpx.get(api + THERAPY).headers["etag"].startswith(f'"{replayed}-'))
+    assert time.monotonic() - back_at < VISIBLE_WITHIN  # the version is known again
