@@ -16,7 +16,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 from urllib.parse import quote
 
 from alembic import command
@@ -34,9 +34,6 @@ from starlette.concurrency import run_in_threadpool
 
 from app.config import Settings
 from app.errors import DatabaseBusy, DatabaseReadOnly, DatabaseUnavailable, ServiceUnavailable
-
-if TYPE_CHECKING:
-    from app.store.replicas import ReadReplicas
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -347,6 +344,16 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 Result = TypeVar("Result")
 
+
+class ReadRouter(Protocol):
+    """Where a GET's read runs when there are read replicas: `ReadReplicas`
+    (app/store/replicas.py), kept in `app.state.replicas`."""
+
+    def run(
+        self, version: int | None, read: Callable[..., Result], args: tuple[Any, ...]
+    ) -> Result: ...
+
+
 DATASET_VERSION_KEY = "kb.dataset_version"
 """The ASGI scope key under which the response cache (app/http/cache.py) puts the dataset
 version a GET answers for: `run_read` reads it from a replica that has replayed that version
@@ -371,7 +378,7 @@ async def run_read(
     engine: Engine = request.app.state.engine
     if is_sqlite(engine) and not threadpool:
         return _read_on(engine, read, args)
-    replicas: ReadReplicas | None = request.app.state.replicas
+    replicas: ReadRouter | None = request.app.state.replicas
     if replicas is not None:
         version = request.scope.get(DATASET_VERSION_KEY)
         return await run_in_threadpool(replicas.run, version, read, args)
