@@ -416,12 +416,16 @@ def bulk_insert(
     names = ", ".join(quote(name) for name in columns)
     if connection.dialect.name == "postgresql":
         driver_connection: Any = connection.connection.driver_connection
-        with (
-            driver_connection.cursor() as cursor,
-            cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
+        sql = f"COPY {quote(table.name)} ({names}) FROM STDIN"
+        driver_error = connection.dialect.loaded_dbapi.Error
+        try:
+            with driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except driver_error as error:
+            # Wrapped as SQLAlchemy wraps its own statements' errors (and `Prepared` those of
+            # the driver's cursor): a connection cut mid-COPY is a 503 fault, not a 500.
+            raise DBAPIError.instance(sql, None, error, driver_error) from error
         return
     marks = ", ".join(["?"] * len(columns))
     connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", rows)
