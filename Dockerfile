@@ -6,19 +6,34 @@
 # On start the container runs `kb seed --keep-writes` (migrate, then load data/seed.json: a
 # no-op when the file is the one last loaded; never over writes made through the API since)
 # and then `kb serve`.
-FROM python:3.11-slim
+#
+# BASE_IMAGE: any image with Python 3.11 and its venv module. Without a registry, build one
+# from Debian's packages: deploy/debian-base-image.sh, then --build-arg BASE_IMAGE=kb-base:bookworm.
+# Behind a proxy that re-signs TLS, hand pip its settings and the CA bundle as BuildKit
+# secrets (used by the install step only, never stored in the image; docs/scaling.md):
+#   DOCKER_BUILDKIT=1 docker build --network host \
+#     --secret id=pip.conf,src=/etc/pip.conf --secret id=ca.crt,src=/etc/ssl/certs/ca-certificates.crt .
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE}
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PATH=/opt/kb/bin:$PATH
 
 WORKDIR /app
 
-# The same install as the Makefile's, without the dev tools and not editable.
+# The same install as the Makefile's, without the dev tools and not editable, in a virtual
+# environment of its own (a distribution's Python refuses installs into its own site-packages).
 COPY pyproject.toml README.md LICENSE ./
 COPY app ./app
-RUN pip install .
+RUN --mount=type=secret,id=pip.conf --mount=type=secret,id=ca.crt \
+    if [ -f /run/secrets/pip.conf ]; then export PIP_CONFIG_FILE=/run/secrets/pip.conf; fi \
+    && if [ -f /run/secrets/ca.crt ]; then export PIP_CERT=/run/secrets/ca.crt; fi \
+    && python3 -m venv /opt/kb \
+    && /opt/kb/bin/pip install . \
+    && rm -rf /app/build /app/*.egg-info
 
 COPY data ./data
 

@@ -25,7 +25,7 @@ EXPORT_FILE ?= var/export.json
 PYTEST = $(if $(TEST_DATABASE_URL),TEST_DATABASE_URL='$(TEST_DATABASE_URL)' )$(BIN)/pytest $(PYTEST_ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser node bench run seed serve test test-quick test-postgres pytest lint format typecheck check export clean relevance
+.PHONY: help install browser node cluster-tools docker-daemon cluster bench run seed serve test test-quick test-postgres pytest lint format typecheck check export clean relevance
 
 help:
 	@echo "make run            install, seed var/kb.sqlite3 and serve on 127.0.0.1:8000"
@@ -42,6 +42,7 @@ help:
 	@echo "make check          validate $(SEED_FILE); writes nothing"
 	@echo "make export         write the database as a seed document to $(EXPORT_FILE)"
 	@echo "make install        create $(VENV) and install the project with its dev tools"
+	@echo "make cluster        primary, replica, two API processes and a balancer, locally"
 	@echo "make bench          load runs: this API vs a bare ASGI app and Datasette (wrk)"
 	@echo "make clean          remove $(VENV), var/ and caches"
 
@@ -77,6 +78,34 @@ $(BROWSER_TOOLS): tests/browser/package-lock.json | $(NODE)
 	cd tests/browser && npm ci --no-audit --no-fund
 	touch $@
 
+# PostgreSQL's server binaries (initdb, pg_basebackup, pg_ctl): the replica tests start a primary
+# and a replica of their own (deploy/cluster.py). Installed only when missing.
+INITDB := $(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) /usr/lib/postgresql/15/bin/initdb)
+$(INITDB):
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql
+
+# Debian's docker-compose: the tests validate compose.yaml with `docker-compose config`.
+COMPOSE := /usr/bin/docker-compose
+$(COMPOSE):
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose
+
+cluster-tools: $(INITDB) $(COMPOSE)
+
+# Debian's Docker (docker.io) and debootstrap, for the container test (tests/system/
+# test_container.py, which builds its base image from Debian's packages: no registry needed).
+# Installed when missing; dockerd is started when no daemon answers (no systemd needed).
+DOCKERD := /usr/sbin/dockerd
+DEBOOTSTRAP := /usr/sbin/debootstrap
+$(DOCKERD) $(DEBOOTSTRAP):
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io debootstrap
+
+docker-daemon: $(DOCKERD) $(DEBOOTSTRAP)
+	@docker info >/dev/null 2>&1 || { \
+	  echo "starting dockerd (log: /var/log/kb-dockerd.log)"; \
+	  nohup $(DOCKERD) >/var/log/kb-dockerd.log 2>&1 & \
+	  for i in $$(seq 60); do docker info >/dev/null 2>&1 && exit 0; sleep 1; done; \
+	  echo "dockerd did not answer; see /var/log/kb-dockerd.log" >&2; exit 1; }
+
 # --keep-writes: a seed file changed under writes made through the API is not loaded over them
 # (kb seed lists them and says how to keep them); the server then serves the database as it is.
 run: $(INSTALLED)
@@ -90,7 +119,7 @@ serve: $(INSTALLED)
 	$(BIN)/kb serve
 
 # One recipe, so the steps run in this order even under `make -j`, stopping at the first failure.
-test: $(INSTALLED) $(CHROMIUM) $(BROWSER_TOOLS)
+test: $(INSTALLED) $(CHROMIUM) $(BROWSER_TOOLS) $(INITDB) $(COMPOSE) docker-daemon
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app tests
@@ -103,10 +132,10 @@ test-quick: $(INSTALLED)
 	$(PYTEST) -m "not slow" -n 2 -q
 
 test-postgres: TEST_DATABASE_URL = $(POSTGRES_TEST_URL)
-test-postgres: $(INSTALLED) $(CHROMIUM) $(BROWSER_TOOLS)
+test-postgres: $(INSTALLED) $(CHROMIUM) $(BROWSER_TOOLS) $(INITDB) $(COMPOSE)
 	$(PYTEST)
 
-pytest: $(INSTALLED) $(CHROMIUM) $(BROWSER_TOOLS)
+pytest: $(INSTALLED) $(CHROMIUM) $(BROWSER_TOOLS) $(INITDB) $(COMPOSE) docker-daemon
 	$(PYTEST)
 
 # The relevance table of tests/search/relevance.py on SQLite, and on PostgreSQL when it answers
@@ -136,6 +165,10 @@ export: $(INSTALLED)
 BENCH_SIZES ?= 1000,100000
 bench: $(INSTALLED)
 	$(BIN)/python bench/run.py --sizes $(BENCH_SIZES)
+
+# The scaled-out topology without containers (deploy/cluster.py); Ctrl-C stops and removes it.
+cluster: $(INSTALLED) $(INITDB)
+	$(BIN)/python -m deploy.cluster
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist *.egg-info

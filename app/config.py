@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -20,6 +20,18 @@ class Settings(BaseSettings):
     database_url: str = Field(
         default="sqlite:///var/kb.sqlite3",
         description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db.",
+    )
+    database_read_urls: str = Field(
+        default="",
+        description="PostgreSQL read replicas, comma-separated SQLAlchemy URLs: GETs read from "
+        "one that has replayed the dataset version they answer for, else from DATABASE_URL.",
+    )
+    replica_max_lag: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="Seconds a replica may stay behind the primary's dataset version before it "
+        "leaves the rotation (until it catches up); /readyz lists each replica's state.",
     )
     seed_file: Path = Field(
         default=Path("data/seed.json"), description="Relative paths start at the working directory."
@@ -67,6 +79,17 @@ class Settings(BaseSettings):
         default=0, ge=0, description="Requests per minute per client address; 0 turns it off."
     )
     rate_limit_burst: int = Field(default=60, ge=1, description="Requests a client may burst.")
+    rate_limit_shared: bool = Field(
+        default=False,
+        description="Keep the rate limit's buckets in DATABASE_URL's database, shared by every "
+        "process and host using it (reconciled every RATE_LIMIT_SYNC seconds); off: per process.",
+    )
+    rate_limit_sync: float = Field(
+        default=0.2,
+        ge=0.01,
+        le=10,
+        description="Seconds between a process's reconciliations with the shared buckets.",
+    )
     db_pool_size: int = Field(default=5, ge=1, le=100)
     sqlite_mmap_bytes: int = Field(
         default=256 * 1024 * 1024,
@@ -121,6 +144,25 @@ class Settings(BaseSettings):
         description="Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto "
         "are believed; none by default. '*' trusts every peer.",
     )
+
+    @field_validator("database_read_urls")
+    @classmethod
+    def _postgres_replicas(cls, value: str) -> str:
+        for url in value.split(","):
+            if url.strip() and not url.strip().startswith("postgresql"):
+                raise ValueError("each read replica must be a postgresql+psycopg:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _replicas_need_postgres(self) -> Settings:
+        if self.read_urls and not self.database_url.startswith("postgresql"):
+            raise ValueError("DATABASE_READ_URLS needs DATABASE_URL on PostgreSQL (the primary)")
+        return self
+
+    @property
+    def read_urls(self) -> list[str]:
+        """DATABASE_READ_URLS as a list (empty: every read goes to DATABASE_URL)."""
+        return [url.strip() for url in self.database_read_urls.split(",") if url.strip()]
 
 
 @lru_cache

@@ -18,9 +18,11 @@ from app.http.docs import install_docs
 from app.http.openapi import install_openapi
 from app.http.problems import install_error_handlers
 from app.http.route_index import install_route_index
+from app.http.shared_rate_limit import SharedRateLimiter
 from app.http.stack import KnowledgeBaseAPI, install_stack
 from app.routes import routers
 from app.store.engine import server_engine
+from app.store.replicas import server_replicas
 from app.store.version import read_version
 
 DESCRIPTION = """
@@ -63,7 +65,12 @@ def create_app(
     openapi_examples: bool = True,
 ) -> KnowledgeBaseAPI:
     settings = settings or get_settings()
-    engine = engine or server_engine(settings)
+    replicas = None
+    if engine is None:
+        engine = server_engine(settings)
+        # Only beside the server's own engine: one handed in (tests, the OpenAPI examples'
+        # in-memory database) stands alone.
+        replicas = server_replicas(settings, engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,9 +79,18 @@ def create_app(
         access_log = app.state.access_log
         if access_log is not None:
             access_log.start()
+        if replicas is not None:
+            await anyio.to_thread.run_sync(replicas.start)
+        rate_limiter = app.state.rate_limiter
+        if isinstance(rate_limiter, SharedRateLimiter):
+            rate_limiter.start()
         yield
         if access_log is not None:
             await anyio.to_thread.run_sync(access_log.stop)
+        if isinstance(rate_limiter, SharedRateLimiter):
+            await anyio.to_thread.run_sync(rate_limiter.stop)
+        if replicas is not None:
+            await anyio.to_thread.run_sync(replicas.stop)
         engine.dispose()
 
     app = KnowledgeBaseAPI(
@@ -90,6 +106,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.replicas = replicas
     app.state.dataset_version = DatasetVersion(
         partial(read_version, engine), ttl=settings.version_ttl
     )

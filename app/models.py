@@ -846,6 +846,17 @@ class DatasetState(SQLModel, table=True):
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
+class RateLimitBucket(SQLModel, table=True):
+    """A client's token bucket, shared by every process using the database when
+    RATE_LIMIT_SHARED is on (app/store/rate_limits.py). Never part of the API."""
+
+    __tablename__ = "rate_limit_buckets"
+    client: str = Field(primary_key=True, max_length=100)
+    tokens: float
+    updated_at: float
+    """Seconds since the epoch by the database's clock (one clock for every host)."""
+
+
 class SeedDocument(StrictModel):
     """The whole knowledge base as one JSON document; records refer to each other by slug."""
 

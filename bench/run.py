@@ -8,6 +8,14 @@ file with `kb seed`, and serves that same file five ways, all at once, each pinn
   cached           this API with the settings `make run` uses: response cache and access log on
   cached, log off  the same with LOG_LEVEL=warning, which turns the access log off
   uncached         this API with the response cache off (RESPONSE_CACHE_BYTES=0), access log on
+  pg cached        `cached`, on PostgreSQL: the same document seeded into a throwaway database
+  pg uncached      `uncached`, on PostgreSQL
+
+The two PostgreSQL servers run when PostgreSQL answers at --postgres (the URL of any database
+there; default make test-postgres's server): each size gets a database of its own, created,
+seeded with `kb seed` and dropped at the end. PostgreSQL's own processes are not pinned: its
+backends do their share of the work on either core, where SQLite does it inside the server.
+The report gives each scenario's PostgreSQL / SQLite ratio, cached and uncached.
 
 The API servers write their logs, access lines included, to /dev/null: what is measured is the
 app's own cost of a line (building, formatting, the write), not a log collector's.
@@ -17,6 +25,7 @@ every scenario on every server in turn; the table shows medians of requests/s, p
 Scenarios rotate over many distinct URLs where "uncached" matters.
 
     python bench/run.py --sizes 1000,100000 --runs 3 --duration 5
+    python bench/run.py --sizes 100 --runs 1 --duration 1 --postgres ''   # smallest, SQLite only
 """
 
 from __future__ import annotations
@@ -54,6 +63,8 @@ CONNECTIONS = 16
 # that a LOG_LEVEL in the caller's environment does not change what is measured.
 DEFAULT_LOG_LEVEL = str(Settings.model_fields["log_level"].default)
 LOG_OFF = "cached, log off"
+PG_CACHED, PG_UNCACHED = "pg cached", "pg uncached"
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 WRK_ACCEPT_ENCODING = "gzip"  # what every wrk request asks for
@@ -265,6 +276,8 @@ RATIOS = [
     ("cached", LOG_OFF, "log off", 3),
     ("cached", "datasette", "Datasette", 1),
     ("uncached", "datasette", "Datasette", 2),
+    (PG_CACHED, "cached", "SQLite cached", 2),
+    (PG_UNCACHED, "uncached", "SQLite uncached", 2),
 ]
 
 
@@ -478,6 +491,41 @@ def ensure_tools() -> None:
         )
 
 
+@contextmanager
+def postgres_database(url: str, size: int, document: Path) -> Iterator[tuple[str, float] | None]:
+    """A database of its own for this size next to `url`, seeded with `document`; its URL and
+    the seconds `kb seed` took, or None when PostgreSQL does not answer. Dropped afterwards."""
+    if not url:
+        yield None
+        return
+    from sqlalchemy import create_engine, make_url, text
+
+    admin = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    name = f"kb_bench_{size}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            connection.execute(text(f"CREATE DATABASE {name}"))
+    except Exception as error:  # noqa: BLE001 - no PostgreSQL here: the SQLite runs still count
+        print(f"  PostgreSQL at {url} not used: {type(error).__name__}: {error}", flush=True)
+        admin.dispose()
+        yield None
+        return
+    database = make_url(url).set(database=name).render_as_string(hide_password=False)
+    try:
+        started = time.monotonic()
+        subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "kb"), "seed", "--quiet", "--file", str(document)],
+            env={**os.environ, "DATABASE_URL": database},
+            check=True,
+        )
+        yield database, time.monotonic() - started
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
 def seed(size: int) -> tuple[Path, dict[str, Any], float]:
     WORK.mkdir(parents=True, exist_ok=True)
     document_path = WORK / f"kb-{size}.json"
@@ -528,12 +576,27 @@ class Server:
     port: int
 
 
-def bench_size(size: int, runs: int, seconds: int) -> dict[str, Any]:
+def bench_size(size: int, runs: int, seconds: int, postgres: str) -> dict[str, Any]:
     """Every server runs at once (idle ones cost nothing), and the timed runs take turns:
     round by round, each scenario on each server. The machine's speed drifts over minutes
     (other tenants); interleaved, a drift slows every server alike instead of one of them."""
     database, document, seed_seconds = seed(size)
     print(f"\n== {size} records: seeded in {seed_seconds:.1f} s ({database.name})", flush=True)
+    with postgres_database(postgres, size, WORK / f"kb-{size}.json") as on_postgres:
+        if on_postgres is not None:
+            print(f"   on PostgreSQL: seeded in {on_postgres[1]:.1f} s", flush=True)
+        return _bench_size(size, runs, seconds, database, document, seed_seconds, on_postgres)
+
+
+def _bench_size(
+    size: int,
+    runs: int,
+    seconds: int,
+    database: Path,
+    document: dict[str, Any],
+    seed_seconds: float,
+    on_postgres: tuple[str, float] | None,
+) -> dict[str, Any]:
     metadata = WORK / "datasette-metadata.json"
     metadata.write_text(json.dumps({"databases": {"kb": {"queries": dict(CANNED)}}}))
     api_env = {"DATABASE_URL": f"sqlite:///{database}", "LOG_LEVEL": DEFAULT_LOG_LEVEL}
@@ -575,6 +638,14 @@ def bench_size(size: int, runs: int, seconds: int) -> dict[str, Any]:
         ),
         Server("datasette", datasette, {}, "/-/versions.json", ports["datasette"]),
     ]
+    if on_postgres is not None:
+        pg_env = {**api_env, "DATABASE_URL": on_postgres[0]}
+        for name, env in (
+            (PG_CACHED, pg_env),
+            (PG_UNCACHED, {**pg_env, "RESPONSE_CACHE_BYTES": "0"}),
+        ):
+            port = free_port()
+            servers.append(Server(name, [*kb, "--port", str(port)], env, "/readyz", port))
     bare: dict[str, Server] = {}  # per hot scenario: its own bytes
     for scenario in plan:
         if scenario.hot:
@@ -590,7 +661,7 @@ def bench_size(size: int, runs: int, seconds: int) -> dict[str, Any]:
     turns: list[tuple[Scenario, Server, list[str]]] = []
     for scenario in plan:
         for server in servers:
-            if server.name in ("cached", LOG_OFF) and not scenario.hot:
+            if server.name in ("cached", LOG_OFF, PG_CACHED) and not scenario.hot:
                 continue
             paths = scenario.datasette_paths if server.name == "datasette" else scenario.api_paths
             turns.append((scenario, server, paths))
@@ -622,17 +693,34 @@ def bench_size(size: int, runs: int, seconds: int) -> dict[str, Any]:
         result = median_result(samples[(scenario.name, server.name)])
         results.setdefault(scenario.name, {})[server.name] = result
         show(scenario.name, server.name, result)
-    return {"size": size, "seed_seconds": seed_seconds, "results": results, "rss_mib": rss}
+    return {
+        "size": size,
+        "seed_seconds": seed_seconds,
+        "pg_seed_seconds": on_postgres[1] if on_postgres else None,
+        "results": results,
+        "rss_mib": rss,
+    }
 
 
 def report(all_sizes: list[dict[str, Any]]) -> str:
     lines = []
     for entry in all_sizes:
-        lines.append(f"\n### {entry['size']:,} records (seeded in {entry['seed_seconds']:.1f} s)\n")
+        seeded = f"seeded in {entry['seed_seconds']:.1f} s"
+        if entry["pg_seed_seconds"] is not None:
+            seeded += f", on PostgreSQL in {entry['pg_seed_seconds']:.1f} s"
+        lines.append(f"\n### {entry['size']:,} records ({seeded})\n")
         lines.append("| scenario | server | req/s | p50 ms | p99 ms | stolen |")
         lines.append("|---|---|---:|---:|---:|---:|")
         for scenario, by_server in entry["results"].items():
-            for server in ("bare", "cached", LOG_OFF, "uncached", "datasette"):
+            for server in (
+                "bare",
+                "cached",
+                LOG_OFF,
+                "uncached",
+                PG_CACHED,
+                PG_UNCACHED,
+                "datasette",
+            ):
                 if server in by_server:
                     r = by_server[server]
                     figures = f"{r.rps:,.0f} | {r.latency(50)} | {r.latency(99)} | {r.stolen:.0%}"
@@ -672,6 +760,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,100000")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", type=int, default=5, help="seconds per timed run")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("BENCH_POSTGRES_URL", POSTGRES_URL),
+        help="a PostgreSQL database URL for the pg runs (each size gets its own database "
+        "there); '' for SQLite only",
+    )
     args = parser.parse_args()
     ensure_tools()
     machine = (
@@ -679,7 +773,7 @@ def main() -> None:
         + subprocess.run(["uname", "-srm"], capture_output=True, text=True).stdout.strip()
     )
     sizes = [int(size) for size in args.sizes.split(",")]
-    all_sizes = [bench_size(size, args.runs, args.duration) for size in sizes]
+    all_sizes = [bench_size(size, args.runs, args.duration, args.postgres) for size in sizes]
     table = report(all_sizes)
     header = (
         f"Machine: {machine}; server pinned to core 0, wrk to core 1, {CONNECTIONS} connections, "

@@ -17,7 +17,11 @@
 The dataset version lives in the database (`dataset_state`), so several worker processes or
 hosts sharing it agree: each process re-reads it at most every `version_ttl` seconds (default
 0.5 s), so no process serves data older than that after another one changed it. A write in
-this process updates the local view at once (`DatasetVersion.set`).
+this process updates the local view at once (`DatasetVersion.set`). A request that says its
+client has seen a newer version than this process's view (`Min-Dataset-Version`, or an
+`If-None-Match` tag of a newer version) has the version read again first, so a client never
+gets data older than what it wrote or read before, through any process (read-your-writes;
+with replicas, app/store/replicas.py keeps the same promise).
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ import brotli
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from zlib_ng import zlib_ng
 
+from app.store.engine import DATASET_VERSION_KEY
+
 Headers = list[tuple[bytes, bytes]]
 
 COMPRESS_MIN_BYTES = 1024
@@ -50,6 +56,7 @@ class DatasetVersion:
         self.ttl = ttl
         self._value = -1
         self._checked = float("-inf")
+        self._lock: anyio.Lock | None = None
 
     async def current(self) -> int:
         now = time.monotonic()
@@ -68,6 +75,44 @@ class DatasetVersion:
     def set(self, value: int) -> None:
         self._value = value
         self._checked = time.monotonic()
+
+    async def at_least(self, wanted: int) -> int:
+        """The version, read again when this view is older than `wanted` (a version a client
+        has seen: read-your-writes across processes). Reads again at most every
+        `RECHECK_SECONDS`, waiting out the rest, so made-up versions cannot flood the primary;
+        a version the primary does not have yet is answered with the primary's."""
+        value = await self.current()
+        if value >= wanted:
+            return value
+        if self._lock is None:
+            self._lock = anyio.Lock()
+        async with self._lock:
+            if self._value >= wanted:
+                return self._value  # read again while this request waited for the lock
+            wait = self._checked + RECHECK_SECONDS - time.monotonic()
+            if wait > 0:
+                await anyio.sleep(wait)
+            self._checked = time.monotonic()
+            self._value = await anyio.to_thread.run_sync(self._read)
+        return self._value
+
+
+RECHECK_SECONDS = 0.02
+"""The shortest time between two reads of the dataset version that clients asked for."""
+
+
+def wanted_version(asked: dict[bytes, str]) -> int:
+    """The newest dataset version a request says its client has seen: `Min-Dataset-Version`,
+    or the first part of an `If-None-Match` tag this layer made (`"7-..."`); 0 for none."""
+    wanted = 0
+    header = asked.get(b"min-dataset-version", "").strip()
+    if header.isdigit() and len(header) < 12:
+        wanted = int(header)
+    for tag in asked.get(b"if-none-match", "").split(","):
+        number = tag.strip().removeprefix("W/").lstrip('"').partition("-")[0]
+        if number.isdigit() and len(number) < 12:
+            wanted = max(wanted, int(number))
+    return wanted
 
 
 class Answer(NamedTuple):
@@ -205,7 +250,7 @@ class ResponseCache:
         return len(self._entries)
 
 
-ASKED = (b"host", b"origin", b"accept-encoding", b"if-none-match")
+ASKED = (b"host", b"origin", b"accept-encoding", b"if-none-match", b"min-dataset-version")
 
 
 def _asked(scope: Scope) -> dict[bytes, str]:
@@ -257,14 +302,23 @@ class HttpCacheMiddleware:
             return
         version = await self.version.current()
         asked = _asked(scope)
+        wanted = 0
+        if b"if-none-match" in asked or b"min-dataset-version" in asked:
+            wanted = wanted_version(asked)
+            if wanted > version:
+                version = await self.version.at_least(wanted)
+        # A client that has seen a version the primary did not confirm (it is unreachable, or
+        # the version is made up) is answered from a read of at least that version: the
+        # primary's, or a 503; never a stored entry, nor one stored for others.
+        confirmed = wanted <= version
         key = self._key(scope, asked, version)
-        entry = self.cache.get(key)
-        kept = True
+        entry = self.cache.get(key) if confirmed else None
+        kept = confirmed
         if entry is None:
-            entry = await self._fetch(scope, receive, send, version)
+            entry = await self._fetch(scope, receive, send, version, read_at=max(version, wanted))
             if entry is None:
                 return
-            kept = self.cache.put(key, entry)
+            kept = confirmed and self.cache.put(key, entry)
         await self._send(send, self._answer(scope, entry, asked, kept=kept))
 
     def stored_answer(self, scope: Scope) -> Answer | None:
@@ -276,6 +330,10 @@ class HttpCacheMiddleware:
         if version is None:
             return None
         asked = _asked(scope)
+        if (b"if-none-match" in asked or b"min-dataset-version" in asked) and wanted_version(
+            asked
+        ) > version:
+            return None  # the client has seen a newer version than this view: read it again
         entry = self.cache.get(self._key(scope, asked, version))
         return None if entry is None else self._answer(scope, entry, asked, kept=True)
 
@@ -287,9 +345,10 @@ class HttpCacheMiddleware:
         return (scope["scheme"], host, scope["path"], scope["query_string"], origin, version)
 
     async def _fetch(
-        self, scope: Scope, receive: Receive, send: Send, version: int
+        self, scope: Scope, receive: Receive, send: Send, version: int, *, read_at: int
     ) -> Entry | None:
-        """Run the app; return a cacheable entry, or pass the response through and return None."""
+        """Run the app, its read seeing version `read_at` at least; return a cacheable entry
+        (of `version`), or pass the response through and return None."""
         start: Message = {}
         chunks: list[bytes] = []
 
@@ -300,8 +359,11 @@ class HttpCacheMiddleware:
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
-        # HEAD is answered as GET, without the body, so both share one cache entry.
-        await self.app(dict(scope, method="GET"), receive, capture)
+        # HEAD is answered as GET, without the body, so both share one cache entry. The read
+        # behind it must see `read_at` at least (a replica that has replayed it, or the primary).
+        await self.app(
+            dict(scope, method="GET", **{DATASET_VERSION_KEY: read_at}), receive, capture
+        )
         status = int(start.get("status", 500))
         headers = [(k, v) for k, v in start.get("headers", []) if k not in self.own_headers]
         body = b"".join(chunks)

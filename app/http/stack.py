@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy import Engine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import Settings
@@ -33,8 +34,9 @@ from app.http.cache import HttpCacheMiddleware
 from app.http.logs import AccessLog, access_log_enabled
 from app.http.rate_limit import RateLimiter
 from app.http.request_guard import RequestGuardMiddleware
+from app.http.shared_rate_limit import SharedRateLimiter
 
-EXPOSED_HEADERS = ["ETag", "Link", "Location", "Retry-After", "X-Request-ID"]
+EXPOSED_HEADERS = ["Dataset-Version", "ETag", "Link", "Location", "Retry-After", "X-Request-ID"]
 
 
 def common_headers(*, any_origin: bool) -> list[tuple[bytes, bytes]]:
@@ -69,6 +71,17 @@ class KnowledgeBaseAPI(FastAPI):
         await super().__call__(scope, receive, send)
 
 
+def make_rate_limiter(settings: Settings, engine: Engine) -> RateLimiter | None:
+    """None when RATE_LIMIT_PER_MINUTE is 0; buckets in this process, or shared through the
+    database when RATE_LIMIT_SHARED is on (its thread runs with the app's lifespan)."""
+    if not settings.rate_limit_per_minute:
+        return None
+    limits = {"per_minute": settings.rate_limit_per_minute, "burst": settings.rate_limit_burst}
+    if settings.rate_limit_shared:
+        return SharedRateLimiter(**limits, engine=engine, sync_interval=settings.rate_limit_sync)
+    return RateLimiter(**limits)
+
+
 def install_stack(app: KnowledgeBaseAPI, settings: Settings) -> None:
     """CORS inside FastAPI; the response cache and the request guard in front of it; the
     access log (None when LOG_LEVEL is above info) in `app.state.access_log`."""
@@ -77,7 +90,13 @@ def install_stack(app: KnowledgeBaseAPI, settings: Settings) -> None:
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "If-None-Match",
+            "Min-Dataset-Version",
+        ],
         expose_headers=EXPOSED_HEADERS,
         allow_credentials=False,
         max_age=600,
@@ -99,14 +118,12 @@ def install_stack(app: KnowledgeBaseAPI, settings: Settings) -> None:
         else None
     )
     app.state.access_log = access_log
+    rate_limiter = make_rate_limiter(settings, app.state.engine)
+    app.state.rate_limiter = rate_limiter
     app.front = RequestGuardMiddleware(
         cache,
         max_body_bytes=settings.max_body_bytes,
-        rate_limiter=RateLimiter(
-            per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
-        )
-        if settings.rate_limit_per_minute
-        else None,
+        rate_limiter=rate_limiter,
         stored_answer=cache.stored_answer,
         access_log=access_log,
         error_headers=common_headers(any_origin=any_origin),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Body, Header, Request
+from fastapi import Body, Header, Request, Response
 from sqlmodel import SQLModel
 
 from app.errors import problem_responses
@@ -49,11 +49,19 @@ def merge_patch_body(model: type[SQLModel]) -> dict[str, Any]:
     return {"requestBody": {"content": {"application/merge-patch+json": {"schema": schema}}}}
 
 
-def publish(request: Request, written: Written) -> None:
+DATASET_VERSION_HEADER = "Dataset-Version"
+"""On a write's answer: the dataset version it produced. A client that sends it back on its
+reads as `Min-Dataset-Version` gets nothing older, through any process or replica."""
+
+
+def publish(request: Request, written: Written, response: Response | None = None) -> None:
     """After the commit: this process's caches move at once (other processes see the new
-    dataset version within VERSION_TTL)."""
+    dataset version within VERSION_TTL, or at once for a client that sends it back), and
+    `response`, when given, carries the version in `Dataset-Version`."""
     if written.dataset_version is not None:
         request.app.state.dataset_version.set(written.dataset_version)
+        if response is not None:
+            response.headers[DATASET_VERSION_HEADER] = str(written.dataset_version)
 
 
 def written_response(
@@ -68,6 +76,8 @@ def written_response(
     of app/reads/), with its ETag and, for a create, its Location."""
     publish(request, written)
     headers = {"ETag": written.etag}
+    if written.dataset_version is not None:
+        headers[DATASET_VERSION_HEADER] = str(written.dataset_version)
     if location is not None:
         headers["Location"] = absolute_url(request, location)
     return PrebuiltJSON(found.body.encode(), status_code=status_code, headers=headers)

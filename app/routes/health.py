@@ -17,11 +17,28 @@ class Health(BaseModel):
     status: str
 
 
+class ReplicaStatus(BaseModel):
+    name: str = Field(description="The replica's host, port and database (no credentials).")
+    in_rotation: bool = Field(description="GETs may read from it now.")
+    dataset_version: int | None = Field(
+        description="The dataset version it had replayed when last checked; null: not known."
+    )
+    lag_seconds: float = Field(
+        description="How long its version has been below the primary's; 0 when level."
+    )
+    problem: str | None = Field(description="Why it is out of the rotation; null when it is in.")
+
+
 class Readiness(BaseModel):
     status: str = Field(examples=["ready"])
     read_only: bool = Field(
         description="The database refuses writes now (a read-only file, mount or standby): "
         "reads are served, writes answer 503 `database-read-only`."
+    )
+    replicas: list[ReplicaStatus] = Field(
+        default=[],
+        description="Each read replica of DATABASE_READ_URLS (empty without them). One out of "
+        "the rotation leaves the process ready: its reads go to the primary.",
     )
 
 
@@ -34,7 +51,7 @@ def read_health() -> Health:
 @router.get("/readyz", response_model=Readiness, responses=problem_responses(503))
 def read_readiness(request: Request) -> Readiness | Response:
     """The database answers, its schema is current and the seed is loaded; `read_only` says
-    whether it takes writes."""
+    whether it takes writes, `replicas` which read replicas are in the rotation."""
     found = readiness(request.app.state.engine)
     if found.unready is not None:
         return problem_response(
@@ -44,4 +61,9 @@ def read_readiness(request: Request) -> Readiness | Response:
             instance=request.url.path,
             headers={"Retry-After": str(found.retry_after)},
         )
-    return Readiness(status="ready", read_only=found.read_only)
+    replicas = request.app.state.replicas
+    return Readiness(
+        status="ready",
+        read_only=found.read_only,
+        replicas=[] if replicas is None else replicas.status(),
+    )

@@ -130,9 +130,15 @@ def add_write_routes(router: APIRouter, spec: RecordRoutes) -> None:
         return handler
 
     def delete(
-        request: Request, slug: str, session: SessionDep, key: EditorDep, if_match: IfMatch = None
+        request: Request,
+        response: Response,
+        slug: str,
+        session: SessionDep,
+        key: EditorDep,
+        if_match: IfMatch = None,
     ) -> None:
-        publish(request, delete_record(session, kind, slug, if_match=if_match, actor=key))
+        written = delete_record(session, kind, slug, if_match=if_match, actor=key)
+        publish(request, written, response)
 
     update, replace = change(MergePatch, "patch"), change(body_model, "replacement")
     _writes(router, spec, "/{slug}", create, update, replace, delete, CREATE_ERRORS)
@@ -189,6 +195,7 @@ def add_link_routes(router: APIRouter, spec: RecordRoutes, id_description: str) 
 
     def delete(
         request: Request,
+        response: Response,
         slug: str,
         id: LinkId,
         session: SessionDep,
@@ -196,7 +203,7 @@ def add_link_routes(router: APIRouter, spec: RecordRoutes, id_description: str) 
         if_match: IfMatch = None,
     ) -> None:
         written = delete_record(session, kind, id, if_match=if_match, actor=key, therapy_slug=slug)
-        publish(request, written)
+        publish(request, written, response)
 
     update, replace = change(MergePatch, "patch"), change(body_model, "replacement")
     _route(router, "GET", "/{id}", read_link, spec, "read", responses=(404, 422))

@@ -17,7 +17,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 from urllib.parse import quote
 
 from alembic import command
@@ -355,6 +355,21 @@ SessionDep = Annotated[Session, Depends(get_session)]
 Result = TypeVar("Result")
 
 
+class ReadRouter(Protocol):
+    """Where a GET's read runs when there are read replicas: `ReadReplicas`
+    (app/store/replicas.py), kept in `app.state.replicas`."""
+
+    def run(
+        self, version: int | None, read: Callable[..., Result], args: tuple[Any, ...]
+    ) -> Result: ...
+
+
+DATASET_VERSION_KEY = "kb.dataset_version"
+"""The ASGI scope key under which the response cache (app/http/cache.py) puts the dataset
+version a GET answers for: `run_read` reads it from a replica that has replayed that version
+(app/store/replicas.py), or from the primary when there is none."""
+
+
 async def run_read(
     request: Request, read: Callable[..., Result], /, *args: Any, threadpool: bool = False
 ) -> Result:
@@ -367,10 +382,16 @@ async def run_read(
     real Python work (search ranking) say `threadpool=True`: on the loop they would answer
     faster alone, but hold up every other request, and a cached detail served beside them
     would wait many times longer. Why, with the measurements:
-    docs/decisions/0009-reads-on-the-loop-searches-in-the-threadpool.md."""
+    docs/decisions/0009-reads-on-the-loop-searches-in-the-threadpool.md. With read replicas
+    (DATABASE_READ_URLS), a GET's read goes to one that has replayed the version it answers
+    for, else to the primary (app/store/replicas.py)."""
     engine: Engine = request.app.state.engine
     if is_sqlite(engine) and not threadpool:
         return _read_on(engine, read, args)
+    replicas: ReadRouter | None = request.app.state.replicas
+    if replicas is not None:
+        version = request.scope.get(DATASET_VERSION_KEY)
+        return await run_in_threadpool(replicas.run, version, read, args)
     return await run_in_threadpool(_read_on, engine, read, args)
 
 
@@ -405,12 +426,16 @@ def bulk_insert(
     names = ", ".join(quote(name) for name in columns)
     if connection.dialect.name == "postgresql":
         driver_connection: Any = connection.connection.driver_connection
-        with (
-            driver_connection.cursor() as cursor,
-            cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
+        sql = f"COPY {quote(table.name)} ({names}) FROM STDIN"
+        driver_error = connection.dialect.loaded_dbapi.Error
+        try:
+            with driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except driver_error as error:
+            # Wrapped as SQLAlchemy wraps its own statements' errors (and `Prepared` those of
+            # the driver's cursor): a connection cut mid-COPY is a 503 fault, not a 500.
+            raise DBAPIError.instance(sql, None, error, driver_error) from error
         return
     marks = ", ".join(["?"] * len(columns))
     connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", rows)

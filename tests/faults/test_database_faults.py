@@ -101,7 +101,7 @@ def test_read_readiness_while_writers_lock_held_is_ready_at_once(
         waited = time.monotonic() - started
         listed = server.get("/v1/therapies")
     assert response.status_code == 200, response.text
-    assert response.json() == {"status": "ready", "read_only": False}
+    assert response.json() == {"status": "ready", "read_only": False, "replicas": []}
     assert waited < LOCK_TIMEOUT + 1
     assert listed.status_code == 200
 
@@ -124,7 +124,7 @@ def test_write_to_read_only_database_answers_503_and_reads_are_served(
         assert refused.headers["retry-after"] == "30"
         ready = server.get("/readyz")
         assert ready.status_code == 200, ready.text
-        assert ready.json() == {"status": "ready", "read_only": True}
+        assert ready.json() == {"status": "ready", "read_only": True, "replicas": []}
         assert server.get("/v1/side-effects/bruising").status_code == 200
         assert server.get("/v1/therapies?limit=1").status_code == 200
         assert description(server) == "Before the fault."
@@ -132,7 +132,7 @@ def test_write_to_read_only_database_answers_503_and_reads_are_served(
     # read-only may refuse one more write, with the same 503).
     statuses = [patch_bruising(server, editor, f"After the fault {n}.") for n in range(3)]
     assert statuses[-1] == 200 and set(statuses) <= {200, 503}, statuses
-    assert server.get("/readyz").json() == {"status": "ready", "read_only": False}
+    assert server.get("/readyz").json() == {"status": "ready", "read_only": False, "replicas": []}
     assert audit_count(server, editor) == 1 + statuses.count(200)
     assert description(server) == "After the fault 2."
 

@@ -22,7 +22,7 @@ def test_read_readiness_needs_seed(empty_client: TestClient) -> None:
 def test_read_readiness_ready_when_seeded(client: TestClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "read_only": False}
+    assert response.json() == {"status": "ready", "read_only": False, "replicas": []}
 
 
 def test_read_readiness_needs_current_schema(client: TestClient, engine: Engine) -> None:

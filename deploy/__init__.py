@@ -1,0 +1,2 @@
+"""Deployment recipes: the scaled-out topology with containers (compose.yaml) and without
+(deploy/cluster.py). See docs/scaling.md."""
