@@ -29,6 +29,7 @@ from pydantic import (
     ConfigDict,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -935,6 +936,27 @@ class AuditEntry(SQLModel, table=True):
     after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
 
 
+AUDIT_RECORD_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "AuditRecord",
+    "description": "A record in seed format, as the seed document holds it: the Create schema "
+    "of its `record_type` (SourceCreate, ConditionCreate ...; a therapy with its links, a link "
+    "with its therapy's slug in `therapy`). For a `dataset` import: how many records were "
+    "added, changed and removed, and each change described.",
+    "properties": {
+        "slug": {"type": "string"},
+        "therapy": {"type": "string", "description": "A link's therapy."},
+        "add": {"type": "integer", "description": "An import: records added."},
+        "change": {"type": "integer", "description": "An import: records changed."},
+        "remove": {"type": "integer", "description": "An import: records removed."},
+        "changes": {"type": "array", "items": {"type": "string"}},
+    },
+    "additionalProperties": True,
+}
+AuditRecord = Annotated[dict[str, Any], WithJsonSchema(AUDIT_RECORD_SCHEMA)]
+"""Stored as JSON as it was written; typed in the document for generated clients."""
+
+
 class AuditEntryPublic(SQLModel):
     id: int
     at: dt.datetime
@@ -943,8 +965,8 @@ class AuditEntryPublic(SQLModel):
     record_type: RecordType
     record: str = Field(description="The record's slug, a link's id, or the imported file.")
     dataset_version: int = Field(description="The dataset version this write produced.")
-    before: dict[str, Any] | None = Field(description="The record in seed format; null if new.")
-    after: dict[str, Any] | None = Field(description="The record in seed format; null if gone.")
+    before: AuditRecord | None = Field(description="The record in seed format; null if new.")
+    after: AuditRecord | None = Field(description="The record in seed format; null if gone.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1322,3 +1344,31 @@ class BodyRegionPublic(SQLModel):
     slug: str
     condition_count: int = Field(description="How many conditions belong to the region.")
     conditions_url: str = Field(description="The region's conditions.")
+
+
+# Each list's page under a name of its own: generated clients see `TherapyListPage`, not
+# `Page_TherapyPublic_`.
+
+
+class TherapyListPage(Page[TherapyPublic]):
+    pass
+
+
+class InjectateListPage(Page[InjectatePublic]):
+    pass
+
+
+class SideEffectListPage(Page[SideEffectPublic]):
+    pass
+
+
+class SourceListPage(Page[SourcePublic]):
+    pass
+
+
+class BodyRegionListPage(Page[BodyRegionPublic]):
+    pass
+
+
+class AuditEntryPage(Page[AuditEntryPublic]):
+    pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from typing_extensions import TypeAliasType
 
 from app.errors import problem_responses
 from app.http.pagination import page_body_response
@@ -32,9 +33,19 @@ from app.writes.service import CONDITION
 
 router = APIRouter(prefix="/v1/conditions", tags=["conditions"], route_class=StrictQueryRoute)
 
-ConditionSort = Literal[
-    "name", "-name", "slug", "-slug", "body_region", "-body_region", "reviewed_on", "-reviewed_on"
-]
+ConditionSort = TypeAliasType(
+    "ConditionSort",
+    Literal[
+        "name",
+        "-name",
+        "slug",
+        "-slug",
+        "body_region",
+        "-body_region",
+        "reviewed_on",
+        "-reviewed_on",
+    ],
+)
 
 ROUTES = RecordRoutes(
     kind=CONDITION,
