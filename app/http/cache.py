@@ -8,10 +8,11 @@
   `If-None-Match` that matches gives 304 with no body. A route that sets its own `ETag` (a
   record's version tag, app/writes/etags.py) has it appended after `;`, so writes can check it.
 - Bodies above a size threshold are compressed when the client accepts it (brotli, then gzip).
-- Responses are kept in a bounded in-memory cache keyed by the request (path, query, the
-  request headers the body varies on) and the dataset version; a hit is answered from stored
-  bytes without entering the router. `stored_answer` finds a hit without running the layer
-  at all: the request guard asks it first (app/http/request_guard.py), so a hit costs one layer
+- Responses are kept in a bounded in-memory cache keyed by the request (path, query without
+  a `_` cache-buster, the request headers the body varies on) and the dataset version; a
+  hit is answered from stored bytes without entering the router. `stored_answer` finds a
+  hit without running the layer at all: the request guard asks it first
+  (app/http/request_guard.py), so a hit costs one layer
   (docs/decisions/0003-cache-hits-sent-by-the-request-guard.md).
 
 The dataset version lives in the database (`dataset_state`), so several worker processes or
@@ -217,6 +218,14 @@ def _asked(scope: Scope) -> dict[bytes, str]:
     return found
 
 
+def without_cache_buster(query: bytes) -> bytes:
+    """The query string without `_` (`?_=1700000000`, a browser's cache-buster): the same
+    answer, one cache entry, whatever the value."""
+    if not query or not (query.startswith(b"_=") or b"&_=" in query):
+        return query
+    return b"&".join(part for part in query.split(b"&") if not part.startswith(b"_="))
+
+
 def _etag_matches(if_none_match: str, etag: bytes) -> bool:
     if not if_none_match:
         return False
@@ -284,7 +293,8 @@ class HttpCacheMiddleware:
         # Bodies hold absolute links, so the host and scheme they were built for are part of
         # the key: one client's Host header can never reach another client's response.
         host = asked.get(b"host", "")
-        return (scope["scheme"], host, scope["path"], scope["query_string"], origin, version)
+        query = without_cache_buster(scope["query_string"])
+        return (scope["scheme"], host, scope["path"], query, origin, version)
 
     async def _fetch(
         self, scope: Scope, receive: Receive, send: Send, version: int

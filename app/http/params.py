@@ -61,8 +61,13 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
+IGNORED = {"_"}
+"""Taken by every route and ignored: `_`, a browser's cache-buster (`?_=1700000000`)."""
+
+
 class StrictQueryRoute(APIRoute):
-    """A route that answers 422 to query parameters it does not know.
+    """A route that answers 422 to query parameters it does not know (but `_`, a
+    cache-buster, see IGNORED).
 
     A misspelt filter (`?condtion=...`) would otherwise be ignored and silently return every
     record; naming it in the error lets the client fix it.
@@ -73,7 +78,7 @@ class StrictQueryRoute(APIRoute):
         allowed = _query_names(self.dependant)
 
         async def strict_handler(request: Request) -> Response:
-            unknown = sorted(set(request.query_params) - allowed)
+            unknown = sorted(set(request.query_params) - allowed - IGNORED)
             if unknown:
                 reason = (
                     f"unknown query parameter; this endpoint takes: {', '.join(sorted(allowed))}"
