@@ -1372,3 +1372,61 @@ class BodyRegionListPage(Page[BodyRegionPublic]):
 
 class AuditEntryPage(Page[AuditEntryPublic]):
     pass
+
+
+# `view=summary` of a condition's therapies (app/http/fields.py projects the full answer onto
+# these): the condition and the therapy are said once, not inside every nested item, and each
+# nested item keeps what a list of therapies shows.
+
+
+class SourceRef(SQLModel):
+    slug: str = Field(description="The source: /v1/sources/{slug}.")
+
+
+class IndicationBrief(SQLModel):
+    id: int
+    source: SourceRef
+
+
+class InjectateUseBrief(SQLModel):
+    id: int
+    injectate: InjectateSummary
+    concentration_min_pct: float | None
+    concentration_max_pct: float | None
+    source: SourceRef
+
+
+class OutcomeBrief(SQLModel):
+    slug: str
+    measure: str
+    evidence_level: EvidenceLevel
+    comparison: Comparison
+    direction: Direction
+    sample_size: int | None
+    follow_up: str | None
+    source: SourceRef
+
+
+class SideEffectReportBrief(SQLModel):
+    id: int
+    side_effect: SideEffectSummary
+    frequency: Frequency
+    source: SourceRef
+
+
+class ConditionTherapyBrief(SQLModel):
+    """One therapy for a condition, in brief: what the full view says, without the condition
+    and the therapy repeated inside each nested item or the quotes and notes."""
+
+    therapy: TherapySummary
+    best_evidence_level: EvidenceLevel | None
+    indications: list[IndicationBrief]
+    injectates: list[InjectateUseBrief]
+    outcomes: list[OutcomeBrief]
+    side_effects: list[SideEffectReportBrief]
+    general_outcomes: list[OutcomeBrief]
+    evidence_summary: EvidenceSummary
+
+
+class ConditionTherapiesBriefPage(Page[ConditionTherapyBrief]):
+    condition: ConditionSummary

@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 from pydantic import BeforeValidator
 
 from app.errors import InvalidParam, InvalidRequest
+from app.http.fields import FIELDS_PARAMETER, projection_for
 from app.http.pagination import PageParams, page_params
 from app.models import SLUG_PATTERN
 from app.search.query import MAX_QUERY_LENGTH
@@ -76,6 +77,15 @@ class StrictQueryRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         allowed = _query_names(self.dependant)
+        # `fields=` on every list and detail (app/http/fields.py), declared here once.
+        projection = projection_for(self)
+        if projection is not None:
+            allowed = allowed | {FIELDS_PARAMETER}
+            extra = dict(self.openapi_extra or {})
+            declared = [p for p in extra.get("parameters", []) if p["name"] != FIELDS_PARAMETER]
+            # (a route included in the app is built again from its router's, extra and all)
+            extra["parameters"] = [*declared, projection.parameter()]
+            self.openapi_extra = extra
 
         async def strict_handler(request: Request) -> Response:
             unknown = sorted(set(request.query_params) - allowed - IGNORED)
@@ -91,6 +101,7 @@ class StrictQueryRoute(APIRoute):
                         InvalidParam(name=name, reason=reason, location="query") for name in unknown
                     ],
                 )
-            return await handler(request)
+            response = await handler(request)
+            return response if projection is None else projection.apply(request, response)
 
         return strict_handler

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 from typing_extensions import TypeAliasType
 
 from app.errors import problem_responses
+from app.http.fields import cut, model_tree
 from app.http.pagination import page_body_response
 from app.http.params import IsoDate, PageDep, StrictQueryRoute, search_text, slug_filter
 from app.http.prebuilt import PrebuiltJSON
@@ -16,7 +17,9 @@ from app.models import (
     ConditionCreate,
     ConditionDetail,
     ConditionListPage,
+    ConditionTherapiesBriefPage,
     ConditionTherapiesPage,
+    ConditionTherapyBrief,
     EvidenceLevel,
 )
 from app.reads.conditions import (
@@ -46,6 +49,9 @@ ConditionSort = TypeAliasType(
         "-reviewed_on",
     ],
 )
+
+ConditionTherapiesView = TypeAliasType("ConditionTherapiesView", Literal["full", "summary"])
+SUMMARY = model_tree(ConditionTherapyBrief)
 
 ROUTES = RecordRoutes(
     kind=CONDITION,
@@ -149,7 +155,7 @@ add_detail_route(router, ROUTES)
 
 @router.get(
     "/{slug}/therapies",
-    response_model=ConditionTherapiesPage,
+    response_model=ConditionTherapiesPage | ConditionTherapiesBriefPage,
     response_class=PrebuiltJSON,
     responses=problem_responses(404, 422),
 )
@@ -162,6 +168,14 @@ async def read_condition_therapies(
         Query(description="Only therapies whose best evidence is at least this strong."),
     ] = None,
     injectate: Annotated[str | None, slug_filter("Only therapies that inject this.")] = None,
+    view: Annotated[
+        ConditionTherapiesView,
+        Query(
+            description="`summary`: each therapy in brief (ConditionTherapiesBriefPage), the "
+            "condition and the therapy said once instead of inside every nested item, without "
+            "quotes and notes; a fraction of the full answer's size."
+        ),
+    ] = "full",
 ) -> Response:
     """For a condition: every therapy, its evidence for the condition apart from general claims."""
     filters: dict[str, Any] = {"injectate": injectate}
@@ -169,7 +183,8 @@ async def read_condition_therapies(
         filters["max_rank"] = EVIDENCE_RANK[min_evidence]
     values = {name: value for name, value in filters.items() if value is not None}
     found = await run_read(request, condition_therapy_page, slug, values, page.limit, page.offset)
-    return page_body_response(request, found, page)
+    response = page_body_response(request, found, page)
+    return cut(response, SUMMARY, page=True) if view == "summary" else response
 
 
 add_write_routes(router, ROUTES)
