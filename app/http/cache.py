@@ -206,7 +206,7 @@ class ResponseCache:
         return len(self._entries)
 
 
-ASKED = (b"host", b"origin", b"accept-encoding", b"if-none-match")
+ASKED = (b"host", b"origin", b"accept-encoding", b"if-none-match", b"accept")
 
 
 def _asked(scope: Scope) -> dict[bytes, str]:
@@ -251,7 +251,8 @@ class HttpCacheMiddleware:
         self.version = version
         self.cache = ResponseCache(max_bytes)
         self.cache_control = f"public, max-age={max_age}".encode()
-        self.vary = b"Accept-Encoding, Origin" if vary_on_origin else b"Accept-Encoding"
+        # Accept: a list answers CSV or NDJSON to an Accept that asks for them.
+        self.vary = b"Accept, Accept-Encoding" + (b", Origin" if vary_on_origin else b"")
         self.vary_on_origin = vary_on_origin
         self.uncached_paths = uncached_paths
         self.extra_headers = extra_headers or []
@@ -294,7 +295,11 @@ class HttpCacheMiddleware:
         # the key: one client's Host header can never reach another client's response.
         host = asked.get(b"host", "")
         query = without_cache_buster(scope["query_string"])
-        return (scope["scheme"], host, scope["path"], query, origin, version)
+        # A list answers CSV or NDJSON to an Accept that names them (app/http/formats.py);
+        # every other Accept gets JSON and shares one entry.
+        accept = asked.get(b"accept", "")
+        table = accept if "csv" in accept or "ndjson" in accept else ""
+        return (scope["scheme"], host, scope["path"], query, origin, table, version)
 
     async def _fetch(
         self, scope: Scope, receive: Receive, send: Send, version: int
@@ -302,16 +307,30 @@ class HttpCacheMiddleware:
         """Run the app; return a cacheable entry, or pass the response through and return None."""
         start: Message = {}
         chunks: list[bytes] = []
+        streaming = False
+        passed = self._with_extra_headers(send, (b"cache-control", b"no-store"))
 
         async def capture(message: Message) -> None:
-            nonlocal start
+            nonlocal start, streaming
             if message["type"] == "http.response.start":
                 start = message
+                # No Content-Length: a stream (a whole list as CSV, app/http/formats.py),
+                # passed through as it is written, never stored.
+                names = {name for name, _ in message.get("headers", [])}
+                streaming = message.get("status") == 200 and b"content-length" not in names
+                if streaming:
+                    await passed(message)
+            elif streaming:
+                if scope["method"] == "HEAD":
+                    message = dict(message, body=b"")
+                await passed(message)
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
         # HEAD is answered as GET, without the body, so both share one cache entry.
         await self.app(dict(scope, method="GET"), receive, capture)
+        if streaming:
+            return None
         status = int(start.get("status", 500))
         headers = [(k, v) for k, v in start.get("headers", []) if k not in self.own_headers]
         body = b"".join(chunks)

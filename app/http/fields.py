@@ -49,6 +49,14 @@ def nested_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def holds_list(annotation: Any) -> bool:
+    """Whether a field holds a list (perhaps optional)."""
+    origin = get_origin(annotation)
+    if origin is list:
+        return True
+    return origin in (Union, types.UnionType) and any(map(holds_list, get_args(annotation)))
+
+
 def item_model(model: type[BaseModel]) -> type[BaseModel]:
     """What `fields=` names the fields of: a page's item, else the model itself."""
     if is_page(model):

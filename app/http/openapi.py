@@ -183,7 +183,7 @@ def add_examples(schema: dict[str, Any], app_factory: Any, seed_file: Path) -> N
 HEADER_DOCS = {
     "ETag": "Strong validator of this representation; send it back in If-None-Match.",
     "Cache-Control": "public, max-age=<CACHE_MAX_AGE seconds>",
-    "Vary": "Accept-Encoding (and Origin when CORS is limited to listed origins).",
+    "Vary": "Accept, Accept-Encoding (and Origin when CORS is limited to listed origins).",
 }
 LINK_DOC = "RFC 8288 links to the first, prev, next and last pages, as in the body's links."
 
@@ -264,6 +264,10 @@ def shape_for_clients(schema: dict[str, Any]) -> None:
                 if parameter["in"] == "header" and parameter["name"] == "If-Match":
                     parameter["required"] = True
             _name_patch_body(operation, components)
+            if any(parameter["name"] == "format" for parameter in operation.get("parameters", [])):
+                text = {"schema": {"type": "string"}}
+                content = operation["responses"]["200"]["content"]
+                content.update({"text/csv": text, "application/x-ndjson": text})
             if method == "get" and path == "/v1/export":
                 ok = operation["responses"]["200"]
                 ok["content"] = {

@@ -13,7 +13,8 @@ from fastapi.routing import APIRoute
 from pydantic import BeforeValidator
 
 from app.errors import InvalidParam, InvalidRequest
-from app.http.fields import FIELDS_PARAMETER, projection_for
+from app.http.fields import projection_for
+from app.http.formats import format_parameter, requested_format, table_response
 from app.http.pagination import PageParams, page_params
 from app.models import SLUG_PATTERN
 from app.search.query import MAX_QUERY_LENGTH
@@ -79,12 +80,16 @@ class StrictQueryRoute(APIRoute):
         allowed = _query_names(self.dependant)
         # `fields=` on every list and detail (app/http/fields.py), declared here once.
         projection = projection_for(self)
+        # Lists as CSV and NDJSON too (app/http/formats.py).
+        tables = projection is not None and projection.page
         if projection is not None:
-            allowed = allowed | {FIELDS_PARAMETER}
+            added = [projection.parameter(), *([format_parameter()] if tables else [])]
+            allowed = allowed | {param["name"] for param in added}
             extra = dict(self.openapi_extra or {})
-            declared = [p for p in extra.get("parameters", []) if p["name"] != FIELDS_PARAMETER]
             # (a route included in the app is built again from its router's, extra and all)
-            extra["parameters"] = [*declared, projection.parameter()]
+            names = {param["name"] for param in added}
+            declared = [p for p in extra.get("parameters", []) if p["name"] not in names]
+            extra["parameters"] = [*declared, *added]
             self.openapi_extra = extra
 
         async def strict_handler(request: Request) -> Response:
@@ -101,7 +106,10 @@ class StrictQueryRoute(APIRoute):
                         InvalidParam(name=name, reason=reason, location="query") for name in unknown
                     ],
                 )
-            response = await handler(request)
-            return response if projection is None else projection.apply(request, response)
+            if projection is None:
+                return await handler(request)
+            if tables and (fmt := requested_format(request)) != "json":
+                return await table_response(request, handler, projection, fmt)
+            return projection.apply(request, await handler(request))
 
         return strict_handler
