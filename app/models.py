@@ -1430,3 +1430,24 @@ class ConditionTherapyBrief(SQLModel):
 
 class ConditionTherapiesBriefPage(Page[ConditionTherapyBrief]):
     condition: ConditionSummary
+
+
+# The public change feed (/v1/changes): what changed, from the audit trail, without who.
+
+
+class Change(SQLModel):
+    type: RecordType = Field(description="What changed: a record type, a link type, or `dataset`.")
+    slug: str | None = Field(
+        description="The record's slug (for a link: its therapy's); null for a `dataset` "
+        "import, which may change many records (fetch /v1/dataset again)."
+    )
+    id: int | None = Field(description="A link's id; null for a record with a slug.")
+    action: AuditAction
+    version: int = Field(description="The dataset version this change produced.")
+    time: dt.datetime
+
+
+class ChangePage(Page[Change]):
+    dataset_version: int = Field(
+        description="The dataset version now: the `since` to ask with next time."
+    )

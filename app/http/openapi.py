@@ -166,7 +166,8 @@ def add_examples(schema: dict[str, Any], app_factory: Any, seed_file: Path) -> N
                 response = await client.get(url)
                 if response.status_code == 200:
                     body = response.json()
-                    content["example"] = _trimmed_export(body) if url == "/v1/export" else body
+                    whole = url in ("/v1/export", "/v1/dataset")
+                    content["example"] = _trimmed_export(body) if whole else body
 
     # The document is built inside a running event loop; the examples are fetched on a loop
     # of their own, in a worker thread, once per process.

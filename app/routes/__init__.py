@@ -3,6 +3,7 @@
 from app.routes import (
     audit,
     body_regions,
+    changes,
     conditions,
     export,
     health,
@@ -32,5 +33,6 @@ routers = [
     audit.router,
     export.router,
     meta.router,
+    changes.router,
     health.router,
 ]

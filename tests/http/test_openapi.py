@@ -71,6 +71,8 @@ EXPECTED_OPERATIONS = {
     ("delete", "/v1/therapies/{slug}/facts/{id}"): "delete_fact",
     ("get", "/v1/audit"): "list_audit_entries",
     ("get", "/v1/export"): "read_export",
+    ("get", "/v1/changes"): "list_changes",
+    ("get", "/v1/dataset"): "read_dataset",
     ("get", "/healthz"): "read_health",
     ("get", "/readyz"): "read_readiness",
 }
@@ -153,9 +155,10 @@ def test_openapi_declares_304_on_every_cached_get(empty_client: TestClient) -> N
 
 def test_openapi_export_declares_its_seed_document(empty_client: TestClient) -> None:
     document = empty_client.get("/openapi.json").json()
-    ok = document["paths"]["/v1/export"]["get"]["responses"]["200"]
-    schema = ok["content"]["application/json"]["schema"]
-    assert schema == {"$ref": "#/components/schemas/SeedDocument"}
+    for path in ("/v1/export", "/v1/dataset"):
+        ok = document["paths"][path]["get"]["responses"]["200"]
+        schema = ok["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/SeedDocument"}, path
 
 
 def test_openapi_merge_patch_bodies_are_named_components(empty_client: TestClient) -> None:
