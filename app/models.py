@@ -847,15 +847,50 @@ class DatasetState(SQLModel, table=True):
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
-class SeedDocument(StrictModel):
-    """The whole knowledge base as one JSON document; records refer to each other by slug."""
+FormerSlugs = Annotated[
+    list[Slug],
+    Field(
+        default_factory=list,
+        description="Slugs the record had before (oldest first): their URLs answer 308 to "
+        "its current one. Kept by a rename; written by an export, loaded by a seed or import.",
+    ),
+]
 
-    sources: list[SourceCreate] = Field(default_factory=list)
-    conditions: list[ConditionCreate] = Field(default_factory=list)
-    injectates: list[InjectateCreate] = Field(default_factory=list)
-    side_effects: list[SideEffectCreate] = Field(default_factory=list)
-    therapies: list[TherapyCreate] = Field(default_factory=list)
-    outcomes: list[OutcomeCreate] = Field(default_factory=list)
+
+class SourceSeed(SourceCreate):
+    former_slugs: FormerSlugs
+
+
+class ConditionSeed(ConditionCreate):
+    former_slugs: FormerSlugs
+
+
+class InjectateSeed(InjectateCreate):
+    former_slugs: FormerSlugs
+
+
+class SideEffectSeed(SideEffectCreate):
+    former_slugs: FormerSlugs
+
+
+class TherapySeed(TherapyCreate):
+    former_slugs: FormerSlugs
+
+
+class OutcomeSeed(OutcomeCreate):
+    former_slugs: FormerSlugs
+
+
+class SeedDocument(StrictModel):
+    """The whole knowledge base as one JSON document; records refer to each other by slug.
+    Each record is its Create body, plus the slugs it had before (`former_slugs`)."""
+
+    sources: list[SourceSeed] = Field(default_factory=list)
+    conditions: list[ConditionSeed] = Field(default_factory=list)
+    injectates: list[InjectateSeed] = Field(default_factory=list)
+    side_effects: list[SideEffectSeed] = Field(default_factory=list)
+    therapies: list[TherapySeed] = Field(default_factory=list)
+    outcomes: list[OutcomeSeed] = Field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
@@ -918,6 +953,18 @@ class AuditAction(StrEnum):
     replace_ = "replace"  # `replace` would hide str.replace
     delete = "delete"
     import_ = "import"
+
+
+class SlugAlias(SQLModel, table=True):
+    """A record's former slug: its old URLs answer 308 to the current one
+    (app/reads/slug_history.py). Kept by a rename, dropped when a record takes the slug."""
+
+    __tablename__ = "slug_aliases"
+    __table_args__ = (UniqueConstraint("record_type", "slug"),)
+    id: int | None = Field(default=None, primary_key=True)
+    record_type: RecordType = Field(sa_type=VOCABULARY)
+    slug: str = Field(max_length=80)
+    record_id: int = Field(index=True)
 
 
 class AuditEntry(SQLModel, table=True):
