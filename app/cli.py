@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
 
+import orjson
 import typer
 import uvicorn
 from pydantic import ValidationError
@@ -252,6 +253,28 @@ def export(
     else:
         out.write_bytes(data)
         typer.echo(f"exported to {out}", err=True)
+
+
+@cli.command()
+def openapi(
+    out: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
+    examples: Annotated[
+        bool, typer.Option(help="With the seed's examples (they hold the load's timestamps).")
+    ] = True,
+) -> None:
+    """Write the OpenAPI document /openapi.json serves. The TypeScript client in
+    clients/typescript/ is generated from it `--no-examples`, so that it changes only when the
+    contract does."""
+    from app.http.openapi import build_document
+    from app.main import create_app
+
+    document = create_app().openapi() if examples else build_document(create_app())
+    data = orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
+    if out is None:
+        sys.stdout.buffer.write(data)
+    else:
+        out.write_bytes(data)
+        typer.echo(f"wrote {out}", err=True)
 
 
 @cli.command("import")

@@ -257,8 +257,12 @@ def _name_patch_body(operation: dict[str, Any], components: dict[str, Any]) -> N
 def shape_for_clients(schema: dict[str, Any]) -> None:
     """What generated clients need of the document (see the module's docstring)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
+    # Relative: the document describes the server that serves it, wherever that is.
+    schema.setdefault("servers", [{"url": "/", "description": "The server of this document."}])
     for path, item in schema.get("paths", {}).items():
         for method, operation in item.items():
+            # No key needed, said explicitly (the writes and curation reads name ApiKey).
+            operation.setdefault("security", [])
             for parameter in operation.get("parameters", []):
                 if not parameter.get("required"):
                     parameter["schema"] = _without_null(parameter["schema"])
@@ -300,25 +304,31 @@ def declare_guard_responses(schema: dict[str, Any]) -> None:
                 )
 
 
+def build_document(app: FastAPI, app_factory: Any = None, seed_file: Path | None = None) -> Any:
+    """The app's OpenAPI document, declared and shaped as this module says; with the seed's
+    examples when given the factory of an app to take them from (and the seed file)."""
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+        license_info=app.license_info,
+    )
+    declare_http_caching(schema)
+    declare_guard_responses(schema)
+    shape_for_clients(schema)
+    if app_factory is not None and seed_file is not None:
+        add_examples(schema, app_factory, seed_file)
+    return schema
+
+
 def install_openapi(app: FastAPI, app_factory: Any, seed_file: Path) -> None:
     """Replace `app.openapi` with one that adds caching declarations and the seed's examples."""
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        schema = get_openapi(
-            title=app.title,
-            version=app.version,
-            description=app.description,
-            routes=app.routes,
-            tags=app.openapi_tags,
-            license_info=app.license_info,
-        )
-        declare_http_caching(schema)
-        declare_guard_responses(schema)
-        shape_for_clients(schema)
-        add_examples(schema, app_factory, seed_file)
-        app.openapi_schema = schema
-        return schema
+        if app.openapi_schema is None:
+            app.openapi_schema = build_document(app, app_factory, seed_file)
+        return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
