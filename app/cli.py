@@ -265,10 +265,13 @@ def openapi(
     """Write the OpenAPI document /openapi.json serves. The TypeScript client in
     clients/typescript/ is generated from it `--no-examples`, so that it changes only when the
     contract does."""
-    from app.http.openapi import build_document
-    from app.main import create_app
+    from uvicorn.importer import import_from_string
 
-    document = create_app().openapi() if examples else build_document(create_app())
+    from app.http.openapi import build_document
+
+    # The app `kb serve` runs, named the way `serve` names it (the CLI sits beside app.main).
+    app = import_from_string("app.main:app")
+    document = app.openapi() if examples else build_document(app)
     data = orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
     if out is None:
         sys.stdout.buffer.write(data)

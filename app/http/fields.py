@@ -173,21 +173,34 @@ class Projection:
         self.allowed = field_paths(self.item)
 
     def apply(self, request: Request, response: Response) -> Response:
-        raw = request.query_params.get(FIELDS_PARAMETER)
+        raw = asked_fields(request)
         if raw is None:
             return response
         return cut(response, parse_fields(raw, self.allowed), page=self.page)
 
     def parameter(self) -> dict[str, Any]:
-        """The OpenAPI description of `fields` on this route."""
+        """The OpenAPI description of `fields` on this route: a comma-separated list of the
+        names it may use (what generated clients type as a union of them)."""
         where = "of each item" if self.page else "of the record"
-        top = ", ".join(f"`{name}`" for name in field_paths(self.item, 0))
         return {
             "name": FIELDS_PARAMETER,
             "in": "query",
             "required": False,
-            "description": f"Only these fields {where}, comma-separated: {top}; a dotted path "
-            "keeps one field of a nested object (`source.slug`). An unknown field is a 422.",
-            "schema": {"type": "string", "minLength": 1, "maxLength": 1000},
-            "example": ",".join(field_paths(self.item, 0)[:2]),
+            "style": "form",
+            "explode": False,
+            "description": f"Only these fields {where} (comma-separated, or the parameter "
+            "repeated); a dotted path keeps one field of a nested object (`source.slug`). "
+            "The answer then holds only them. An unknown field is a 422.",
+            "schema": {
+                "type": "array",
+                "items": {"type": "string", "enum": self.allowed},
+                "minItems": 1,
+                "uniqueItems": True,
+            },
         }
+
+
+def asked_fields(request: Request) -> str | None:
+    """`fields=`, its values joined (`fields=a,b` and `fields=a&fields=b` are the same)."""
+    values = request.query_params.getlist(FIELDS_PARAMETER)
+    return ",".join(values) if values else None

@@ -32,6 +32,7 @@ from app.errors import InvalidParam, InvalidRequest
 from app.http.fields import (
     Projection,
     Tree,
+    asked_fields,
     holds_list,
     model_tree,
     nested_model,
@@ -183,7 +184,7 @@ async def table_response(
     request: Request, handler: Handler, projection: Projection, fmt: str
 ) -> Response:
     """The list `handler` answers, as CSV or NDJSON (see the module's docstring)."""
-    raw_fields = request.query_params.get("fields")
+    raw_fields = asked_fields(request)
     asked = None if raw_fields is None else parse_fields(raw_fields, projection.allowed)
     writer = Writer(fmt, projection, asked)
     headers = {"Content-Disposition": f'inline; filename="{_file_name(request, fmt)}"'}

@@ -33,11 +33,18 @@ def list_audit_entries(
         Query(
             min_length=1,
             max_length=200,
+            pattern=r"^[^\x00]*$",  # no NUL: the request guard refuses it before any route
             description="Only writes to this record: a slug, or a link's id (with record_type).",
         ),
     ] = None,
     key_name: Annotated[
-        str | None, Query(min_length=1, max_length=80, description="Only writes by this key.")
+        str | None,
+        Query(
+            min_length=1,
+            max_length=80,
+            pattern=r"^[^\x00]*$",
+            description="Only writes by this key.",
+        ),
     ] = None,
     action: Annotated[AuditAction | None, Query(description="Only this kind of write.")] = None,
     since: Annotated[

@@ -133,3 +133,19 @@ def test_summary_view_is_its_models_serialization(seeded_client: TestClient) -> 
     body = seeded_client.get(url).json()
     assert body["items"]
     assert ConditionTherapiesBriefPage.model_validate(body).model_dump(mode="json") == body
+
+
+def test_fields_repeated_is_the_same_as_comma_separated(client: TestClient) -> None:
+    joined = client.get("/v1/sources?fields=slug,year")
+    repeated = client.get("/v1/sources?fields=slug&fields=year")
+    assert joined.status_code == repeated.status_code == 200
+    assert joined.json()["items"] == repeated.json()["items"]
+
+
+def test_fields_declared_as_the_names_there_are(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    operation = operations(document)[("get", "/v1/outcomes")]
+    (parameter,) = [p for p in operation["parameters"] if p["name"] == "fields"]
+    assert parameter["style"] == "form" and parameter["explode"] is False
+    names = parameter["schema"]["items"]["enum"]
+    assert {"slug", "source.slug", "therapy.name"} <= set(names)

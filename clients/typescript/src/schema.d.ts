@@ -3208,11 +3208,8 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip. */
                 offset?: number;
-                /**
-                 * @description Only these fields of each item, comma-separated: `type`, `slug`, `title`, `snippet`, `url`, `match`; a dotted path keeps one field of a nested object (`source.slug`). An unknown field is a 422.
-                 * @example type,slug
-                 */
-                fields?: string;
+                /** @description Only these fields of each item (comma-separated, or the parameter repeated); a dotted path keeps one field of a nested object (`source.slug`). The answer then holds only them. An unknown field is a 422. */
+                fields?: ("type" | "slug" | "title" | "snippet" | "url" | "match" | "match.field" | "match.text" | "match.matched_words" | "match.unmatched_words")[];
                 /** @description `csv` (RFC 4180, a header row; a nested object's fields as dotted columns, lists as JSON text) or `ndjson` (one item per line) instead of JSON; `Accept: text/csv` or `application/x-ndjson` ask the same. Without `limit` or `offset`, every matching row, streamed. */
                 format?: "json" | "csv" | "ndjson";
             };
@@ -3294,11 +3291,8 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip. */
                 offset?: number;
-                /**
-                 * @description Only these fields of each item, comma-separated: `version`, `created_at`, `updated_at`, `reviewed_on`, `slug`, `name`, `aliases`, `summary`, `mechanism`, `technique`, `developed_by`, `developed_in`, `notes`; a dotted path keeps one field of a nested object (`source.slug`). An unknown field is a 422.
-                 * @example version,created_at
-                 */
-                fields?: string;
+                /** @description Only these fields of each item (comma-separated, or the parameter repeated); a dotted path keeps one field of a nested object (`source.slug`). The answer then holds only them. An unknown field is a 422. */
+                fields?: ("version" | "created_at" | "updated_at" | "reviewed_on" | "slug" | "name" | "aliases" | "summary" | "mechanism" | "technique" | "developed_by" | "developed_in" | "notes")[];
                 /** @description `csv` (RFC 4180, a header row; a nested object's fields as dotted columns, lists as JSON text) or `ndjson` (one item per line) instead of JSON; `Accept: text/csv` or `application/x-ndjson` ask the same. Without `limit` or `offset`, every matching row, streamed. */
                 format?: "json" | "csv" | "ndjson";
             };
@@ -3460,11 +3454,8 @@ export interface operations {
     read_therapy: {
         parameters: {
             query?: {
-                /**
-                 * @description Only these fields of the record, comma-separated: `version`, `created_at`, `updated_at`, `reviewed_on`, `slug`, `name`, `aliases`, `summary`, `mechanism`, `technique`, `developed_by`, `developed_in`, `notes`, `indications`, `injectates`, `side_effects`, `facts`, `outcomes`, `sources`; a dotted path keeps one field of a nested object (`source.slug`). An unknown field is a 422.
-                 * @example version,created_at
-                 */
-                fields?: string;
+                /** @description Only these fields of the record (comma-separated, or the parameter repeated); a dotted path keeps one field of a nested object (`source.slug`). The answer then holds only them. An unknown field is a 422. */
+                fields?: ("version" | "created_at" | "updated_at" | "reviewed_on" | "slug" | "name" | "aliases" | "summary" | "mechanism" | "technique" | "developed_by" | "developed_in" | "notes" | "indications" | "indications.id" | "indications.therapy" | "indications.therapy.slug" | "indications.therapy.name" | "indications.therapy.aliases" | "indications.condition" | "indications.condition.slug" | "indications.condition.name" | "indications.condition.body_region" | "indications.condition.category" | "indications.source" | "indications.source.slug" | "indications.source.title" | "indications.source.kind" | "indications.source.year" | "indications.source.url" | "indications.source.doi" | "indications.source.pmid" | "indications.note" | "indications.quote" | "indications.version" | "indications.reviewed_on" | "injectates" | "injectates.id" | "injectates.therapy" | "injectates.therapy.slug" | "injectates.therapy.name" | "injectates.therapy.aliases" | "injectates.injectate" | "injectates.injectate.slug" | "injectates.injectate.name" | "injectates.condition" | "injectates.condition.slug" | "injectates.condition.name" | "injectates.condition.body_region" | "injectates.condition.category" | "injectates.source" | "injectates.source.slug" | "injectates.source.title" | "injectates.source.kind" | "injectates.source.year" | "injectates.source.url" | "injectates.source.doi" | "injectates.source.pmid" | "injectates.concentration_min_pct" | "injectates.concentration_max_pct" | "injectates.volume" | "injectates.depth" | "injectates.target" | "injectates.sessions" | "injectates.interval" | "injectates.guidance" | "injectates.note" | "injectates.version" | "injectates.reviewed_on" | "side_effects" | "side_effects.id" | "side_effects.therapy" | "side_effects.therapy.slug" | "side_effects.therapy.name" | "side_effects.therapy.aliases" | "side_effects.side_effect" | "side_effects.side_effect.slug" | "side_effects.side_effect.name" | "side_effects.side_effect.serious" | "side_effects.source" | "side_effects.source.slug" | "side_effects.source.title" | "side_effects.source.kind" | "side_effects.source.year" | "side_effects.source.url" | "side_effects.source.doi" | "side_effects.source.pmid" | "side_effects.frequency" | "side_effects.frequency_note" | "side_effects.quote" | "side_effects.version" | "side_effects.reviewed_on" | "facts" | "facts.id" | "facts.topic" | "facts.statement" | "facts.attribution" | "facts.verified" | "facts.quote" | "facts.source" | "facts.source.slug" | "facts.source.title" | "facts.source.kind" | "facts.source.year" | "facts.source.url" | "facts.source.doi" | "facts.source.pmid" | "facts.version" | "facts.reviewed_on" | "outcomes" | "outcomes.version" | "outcomes.created_at" | "outcomes.updated_at" | "outcomes.reviewed_on" | "outcomes.slug" | "outcomes.measure" | "outcomes.finding" | "outcomes.value_min" | "outcomes.value_max" | "outcomes.unit" | "outcomes.comparator" | "outcomes.comparator_value_min" | "outcomes.comparator_value_max" | "outcomes.follow_up" | "outcomes.sample_size" | "outcomes.evidence_level" | "outcomes.quote" | "outcomes.comparison" | "outcomes.direction" | "outcomes.certainty" | "outcomes.certainty_reason" | "outcomes.conflict_of_interest" | "outcomes.therapy" | "outcomes.therapy.slug" | "outcomes.therapy.name" | "outcomes.therapy.aliases" | "outcomes.condition" | "outcomes.condition.slug" | "outcomes.condition.name" | "outcomes.condition.body_region" | "outcomes.condition.category" | "outcomes.source" | "outcomes.source.slug" | "outcomes.source.title" | "outcomes.source.kind" | "outcomes.source.year" | "outcomes.source.url" | "outcomes.source.doi" | "outcomes.source.pmid" | "sources" | "sources.slug" | "sources.title" | "sources.kind" | "sources.year" | "sources.url" | "sources.doi" | "sources.pmid")[];
             };
             header?: never;
             path: {
@@ -3904,11 +3895,8 @@ export interface operations {
     read_indication: {
         parameters: {
             query?: {
-                /**
-                 * @description Only these fields of the record, comma-separated: `id`, `therapy`, `condition`, `source`, `note`, `quote`, `version`, `reviewed_on`; a dotted path keeps one field of a nested object (`source.slug`). An unknown field is a 422.
-                 * @example id,therapy
-                 */
-                fields?: string;
+                /** @description Only these fields of the record (comma-separated, or the parameter repeated); a dotted path keeps one field of a nested object (`source.slug`). The answer then holds only them. An unknown field is a 422. */
+                fields?: ("id" | "therapy" | "therapy.slug" | "therapy.name" | "therapy.aliases" | "condition" | "condition.slug" | "condition.name" | "condition.body_region" | "condition.category" | "source" | "source.slug" | "source.title" | "source.kind" | "source.year" | "source.url" | "source.doi" | "source.pmid" | "note" | "quote" | "version" | "reviewed_on")[];
             };
             header?: never;
             path: {
@@ -4459,11 +4447,8 @@ export interface operations {
     read_injectate_use: {
         parameters: {
             query?: {
-                /**
-                 * @description Only these fields of the record, comma-separated: `id`, `therapy`, `injectate`, `condition`, `source`, `concentration_min_pct`, `concentration_max_pct`, `volume`, `depth`, `target`, `sessions`, `interval`, `guidance`, `note`, `version`, `reviewed_on`; a dotted path keeps one field of a nested object (`source.slug`). An unknown field is a 422.
-                 * @example id,therapy
-                 */
-                fields?: string;
+                /** @description Only these fields of the record (comma-separated, or the parameter repeated); a dotted path keeps one field of a nested object (`source.slug`). The answer then holds only them. An unknown field is a 422. */
+                fields?: ("id" | "therapy" | "therapy.slug" | "therapy.name" | "therapy.aliases" | "injectate" | "injectate.slug" | "injectate.name" | "condition" | "condition.slug" | "condition.name" | "condition.body_region" | "condition.category" | "source" | "source.slug" | "source.title" | "source.kind" | "source.year" | "source.url" | "source.doi" | "source.pmid" | "concentration_min_pct" | "concentration_max_pct" | "volume" | "depth" | "target" | "sessions" | "interval" | "guidance" | "note" | "version" | "reviewed_on")[];
             };
             header?: never;
             path: {
@@ -5014,11 +4999,8 @@ export interface operations {
     read_side_effect_report: {
         parameters: {
             query?: {
-                /**
-                 * @description Only these fields of the record, comma-separated: `id`, `therapy`, `side_effect`, `source`, `frequency`, `frequency_note`, `quote`, `version`, `reviewed_on`; a dotted path keeps one field of a nested object (`source.slug`). An unknown field is a 422.
-                 * @example id,therapy
-                 */
-                fields?: string;
+                /** @description Only these fields of the record (comma-separated, or the parameter repeated); a dotted path keeps one field of a nested object (`source.slug`). The answer then holds only them. An unknown field is a 422. */
+                fields?: ("id" | "therapy" | "therapy.slug" | "therapy.name" | "therapy.aliases" | "side_effect" | "side_effect.slug" | "side_effect.name" | "side_effect.serious" | "source" | "source.slug" | "source.title" | "source.kind" | "source.year" | "source.url" | "source.doi" | "source.pmid" | "frequency" | "frequency_note" | "quote" | "version" | "reviewed_on")[];
             };
             header?: never;
             path: {
@@ -5569,11 +5551,8 @@ export interface operations {
     read_fact: {
         parameters: {
             query?: {
-                /**
-                 * @description Only these fields of the record, comma-separated: `id`, `topic`, `statement`, `attribution`, `verified`, `quote`, `source`, `version`, `reviewed_on`; a dotted path keeps one field of a nested object (`source.slug`). An unknown field is a 422.
-                 * @example id,topic
-                 */
-                fields?: string;
+                /** @description Only these fields of the record (comma-separated, or the parameter repeated); a dotted path keeps one field of a nested object (`source.slug`). The answer then holds only them. An unknown field is a 422. */
+                fields?: ("id" | "topic" | "statement" | "attribution" | "verified" | "quote" | "source" | "source.slug" | "source.title" | "source.kind" | "source.year" | "source.url" | "source.doi" | "source.pmid" | "version" | "reviewed_on")[];
             };
             header?: never;
             path: {
@@ -6144,11 +6123,8 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip. */
                 offset?: number;
-                /**
-                 * @description Only these fields of each item, comma-separated: `version`, `created_at`, `updated_at`, `reviewed_on`, `slug`, `name`, `synonyms`, `body_region`, `category`, `codes`, `description`, `notes`, `match`; a dotted path keeps one field of a nested object (`source.slug`). An unknown field is a 422.
-                 * @example version,created_at
-                 */
-                fields?: string;
+                /** @description Only these fields of each item (comma-separated, or the parameter repeated); a dotted path keeps one field of a nested object (`source.slug`). The answer then holds only them. An unknown field is a 422. */
+                fields?: ("version" | "created_at" | "updated_at" | "reviewed_on" | "slug" | "name" | "synonyms" | "body_region" | "category" | "codes" | "codes.system" | "codes.code" | "codes.title" | "description" | "notes" | "match" | "match.field" | "match.text" | "match.matched_words" | "match.unmatched_words")[];
                 /** @description `csv` (RFC 4180, a header row; a nested object's fields as dotted columns, lists as JSON text) or `ndjson` (one item per line) instead of JSON; `Accept: text/csv` or `application/x-ndjson` ask the same. Without `limit` or `offset`, every matching row, streamed. */
                 format?: "json" | "csv" | "ndjson";
             };
@@ -6310,11 +6286,8 @@ export interface operations {
     read_condition: {
         parameters: {
             query?: {
-                /**
-                 * @description Only these fields of the record, comma-separated: `version`, `created_at`, `updated_at`, `reviewed_on`, `slug`, `name`, `synonyms`, `body_region`, `category`, `codes`, `description`, `notes`, `therapies`, `indications`, `outcomes`, `sources`; a dotted path keeps one field of a nested object (`source.slug`). An unknown field is a 422.
-                 * @example version,created_at
-                 */
-                fields?: string;
+                /** @description Only these fields of the record (comma-separated, or the parameter repeated); a dotted path keeps one field of a nested object (`source.slug`). The answer then holds only them. An unknown field is a 422. */
+                fields?: ("version" | "created_at" | "updated_at" | "reviewed_on" | "slug" | "name" | "synonyms" | "body_region" | "category" | "codes" | "codes.system" | "codes.code" | "codes.title" | "description" | "notes" | "therapies" | "therapies.slug" | "therapies.name" | "therapies.aliases" | "indications" | "indications.id" | "indications.therapy" | "indications.therapy.slug" | "indications.therapy.name" | "indications.therapy.aliases" | "indications.condition" | "indications.condition.slug" | "indications.condition.name" | "indications.condition.body_region" | "indications.condition.category" | "indications.source" | "indications.source.slug" | "indications.source.title" | "indications.source.kind" | "indications.source.year" | "indications.source.url" | "indications.source.doi" | "indications.source.pmid" | "indications.note" | "indications.quote" | "indications.version" | "indications.reviewed_on" | "outcomes" | "outcomes.version" | "outcomes.created_at" | "outcomes.updated_at" | "outcomes.reviewed_on" | "outcomes.slug" | "outcomes.measure" | "outcomes.finding" | "outcomes.value_min" | "outcomes.value_max" | "outcomes.unit" | "outcomes.comparator" | "outcomes.comparator_value_min" | "outcomes.comparator_value_max" | "outcomes.follow_up" | "outcomes.sample_size" | "outcomes.evidence_level" | "outcomes.quote" | "outcomes.comparison" | "outcomes.direction" | "outcomes.certainty" | "outcomes.certainty_reason" | "outcomes.conflict_of_interest" | "outcomes.therapy" | "outcomes.therapy.slug" | "outcomes.therapy.name" | "outcomes.therapy.aliases" | "outcomes.condition" | "outcomes.condition.slug" | "outcomes.condition.name" | "outcomes.condition.body_region" | "outcomes.condition.category" | "outcomes.source" | "outcomes.source.slug" | "outcomes.source.title" | "outcomes.source.kind" | "outcomes.source.year" | "outcomes.source.url" | "outcomes.source.doi" | "outcomes.source.pmid" | "sources" | "sources.slug" | "sources.title" | "sources.kind" | "sources.year" | "sources.url" | "sources.doi" | "sources.pmid")[];
             };
             header?: never;
             path: {
@@ -6764,11 +6737,8 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip. */
                 offset?: number;
-                /**
-                 * @description Only these fields of each item, comma-separated: `therapy`, `best_evidence_level`, `indications`, `injectates`, `outcomes`, `side_effects`, `general_outcomes`, `evidence_summary`; a dotted path keeps one field of a nested object (`source.slug`). An unknown field is a 422.
-                 * @example therapy,best_evidence_level
-                 */
-                fields?: string;
+                /** @description Only these fields of each item (comma-separated, or the parameter repeated); a dotted path keeps one field of a nested object (`source.slug`). The answer then holds only them. An unknown field is a 422. */
+                fields?: ("therapy" | "therapy.slug" | "therapy.name" | "therapy.aliases" | "best_evidence_level" | "indications" | "indications.id" | "indications.therapy" | "indications.therapy.slug" | "indications.therapy.name" | "indications.therapy.aliases" | "indications.condition" | "indications.condition.slug" | "indications.condition.name" | "indications.condition.body_region" | "indications.condition.category" | "indications.source" | "indications.source.slug" | "indications.source.title" | "indications.source.kind" | "indications.source.year" | "indications.source.url" | "indications.source.doi" | "indications.source.pmid" | "indications.note" | "indications.quote" | "indications.version" | "indications.reviewed_on" | "injectates" | "injectates.id" | "injectates.therapy" | "injectates.therapy.slug" | "injectates.therapy.name" | "injectates.therapy.aliases" | "injectates.injectate" | "injectates.injectate.slug" | "injectates.injectate.name" | "injectates.condition" | "injectates.condition.slug" | "injectates.condition.name" | "injectates.condition.body_region" | "injectates.condition.category" | "injectates.source" | "injectates.source.slug" | "injectates.source.title" | "injectates.source.kind" | "injectates.source.year" | "injectates.source.url" | "injectates.source.doi" | "injectates.source.pmid" | "injectates.concentration_min_pct" | "injectates.concentration_max_pct" | "injectates.volume" | "injectates.depth" | "injectates.target" | "injectates.sessions" | "injectates.interval" | "injectates.guidance" | "injectates.note" | "injectates.version" | "injectates.reviewed_on" | "outcomes" | "outcomes.version" | "outcomes.created_at" | "outcomes.updated_at" | "outcomes.reviewed_on" | "outcomes.slug" | "outcomes.measure" | "outcomes.finding" | "outcomes.value_min" | "outcomes.value_max" | "outcomes.unit" | "outcomes.comparator" | "outcomes.comparator_value_min" | "outcomes.comparator_value_max" | "outcomes.follow_up" | "outcomes.sample_size" | "outcomes.evidence_level" | "outcomes.quote" | "outcomes.comparison" | "outcomes.direction" | "outcomes.certainty" | "outcomes.certainty_reason" | "outcomes.conflict_of_interest" | "outcomes.therapy" | "outcomes.therapy.slug" | "outcomes.therapy.name" | "outcomes.therapy.aliases" | "outcomes.condition" | "outcomes.condition.slug" | "outcomes.condition.name" | "outcomes.condition.body_region" | "outcomes.condition.category" | "outcomes.source" | "outcomes.source.slug" | "outcomes.source.title" | "outcomes.source.kind" | "outcomes.source.year" | "outcomes.source.url" | "outcomes.source.doi" | "outcomes.source.pmid" | "side_effects" | "side_effects.id" | "side_effects.therapy" | "side_effects.therapy.slug" | "side_effects.therapy.name" | "side_effects.therapy.aliases" | "side_effects.side_effect" | "side_effects.side_effect.slug" | "side_effects.side_effect.name" | "side_effects.side_effect.serious" | "side_effects.source" | "side_effects.source.slug" | "side_effects.source.title" | "side_effects.source.kind" | "side_effects.source.year" | "side_effects.source.url" | "side_effects.source.doi" | "side_effects.source.pmid" | "side_effects.frequency" | "side_effects.frequency_note" | "side_effects.quote" | "side_effects.version" | "side_effects.reviewed_on" | "general_outcomes" | "general_outcomes.version" | "general_outcomes.created_at" | "general_outcomes.updated_at" | "general_outcomes.reviewed_on" | "general_outcomes.slug" | "general_outcomes.measure" | "general_outcomes.finding" | "general_outcomes.value_min" | "general_outcomes.value_max" | "general_outcomes.unit" | "general_outcomes.comparator" | "general_outcomes.comparator_value_min" | "general_outcomes.comparator_value_max" | "general_outcomes.follow_up" | "general_outcomes.sample_size" | "general_outcomes.evidence_level" | "general_outcomes.quote" | "general_outcomes.comparison" | "general_outcomes.direction" | "general_outcomes.certainty" | "general_outcomes.certainty_reason" | "general_outcomes.conflict_of_interest" | "general_outcomes.therapy" | "general_outcomes.therapy.slug" | "general_outcomes.therapy.name" | "general_outcomes.therapy.aliases" | "general_outcomes.condition" | "general_outcomes.condition.slug" | "general_outcomes.condition.name" | "general_outcomes.condition.body_region" | "general_outcomes.condition.category" | "general_outcomes.source" | "general_outcomes.source.slug" | "general_outcomes.source.title" | "general_outcomes.source.kind" | "general_outcomes.source.year" | "general_outcomes.source.url" | "general_outcomes.source.doi" | "general_outcomes.source.pmid" | "evidence_summary" | "evidence_summary.has_condition_specific_evidence" | "evidence_summary.condition_specific_outcomes" | "evidence_summary.between_group_outcomes" | "evidence_summary.general_outcomes" | "evidence_summary.counts" | "evidence_summary.counts.evidence_level" | "evidence_summary.counts.comparison" | "evidence_summary.counts.direction" | "evidence_summary.counts.count" | "evidence_summary.summary")[];
                 /** @description `csv` (RFC 4180, a header row; a nested object's fields as dotted columns, lists as JSON text) or `ndjson` (one item per line) instead of JSON; `Accept: text/csv` or `application/x-ndjson` ask the same. Without `limit` or `offset`, every matching row, streamed. */
                 format?: "json" | "csv" | "ndjson";
             };
@@ -6855,11 +6825,8 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip. */
                 offset?: number;
-                /**
-                 * @description Only these fields of each item, comma-separated: `slug`, `condition_count`, `conditions_url`; a dotted path keeps one field of a nested object (`source.slug`). An unknown field is a 422.
-                 * @example slug,condition_count
-                 */
-                fields?: string;
+                /** @description Only these fields of each item (comma-separated, or the parameter repeated); a dotted path keeps one field of a nested object (`source.slug`). The answer then holds only them. An unknown field is a 422. */
+                fields?: ("slug" | "condition_count" | "conditions_url")[];
                 /** @description `csv` (RFC 4180, a header row; a nested object's fields as dotted columns, lists as JSON text) or `ndjson` (one item per line) instead of JSON; `Accept: text/csv` or `application/x-ndjson` ask the same. Without `limit` or `offset`, every matching row, streamed. */
                 format?: "json" | "csv" | "ndjson";
             };
@@ -6937,11 +6904,8 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip. */
                 offset?: number;
-                /**
-                 * @description Only these fields of each item, comma-separated: `version`, `created_at`, `updated_at`, `reviewed_on`, `slug`, `name`, `components`, `diluent`, `description`, `notes`; a dotted path keeps one field of a nested object (`source.slug`). An unknown field is a 422.
-                 * @example version,created_at
-                 */
-                fields?: string;
+                /** @description Only these fields of each item (comma-separated, or the parameter repeated); a dotted path keeps one field of a nested object (`source.slug`). The answer then holds only them. An unknown field is a 422. */
+                fields?: ("version" | "created_at" | "updated_at" | "reviewed_on" | "slug" | "name" | "components" | "components.substance" | "components.concentration_min_pct" | "components.concentration_max_pct" | "components.role" | "diluent" | "description" | "notes")[];
                 /** @description `csv` (RFC 4180, a header row; a nested object's fields as dotted columns, lists as JSON text) or `ndjson` (one item per line) instead of JSON; `Accept: text/csv` or `application/x-ndjson` ask the same. Without `limit` or `offset`, every matching row, streamed. */
                 format?: "json" | "csv" | "ndjson";
             };
@@ -7103,11 +7067,8 @@ export interface operations {
     read_injectate: {
         parameters: {
             query?: {
-                /**
-                 * @description Only these fields of the record, comma-separated: `version`, `created_at`, `updated_at`, `reviewed_on`, `slug`, `name`, `components`, `diluent`, `description`, `notes`, `therapies`, `uses`, `sources`; a dotted path keeps one field of a nested object (`source.slug`). An unknown field is a 422.
-                 * @example version,created_at
-                 */
-                fields?: string;
+                /** @description Only these fields of the record (comma-separated, or the parameter repeated); a dotted path keeps one field of a nested object (`source.slug`). The answer then holds only them. An unknown field is a 422. */
+                fields?: ("version" | "created_at" | "updated_at" | "reviewed_on" | "slug" | "name" | "components" | "components.substance" | "components.concentration_min_pct" | "components.concentration_max_pct" | "components.role" | "diluent" | "description" | "notes" | "therapies" | "therapies.slug" | "therapies.name" | "therapies.aliases" | "uses" | "uses.id" | "uses.therapy" | "uses.therapy.slug" | "uses.therapy.name" | "uses.therapy.aliases" | "uses.injectate" | "uses.injectate.slug" | "uses.injectate.name" | "uses.condition" | "uses.condition.slug" | "uses.condition.name" | "uses.condition.body_region" | "uses.condition.category" | "uses.source" | "uses.source.slug" | "uses.source.title" | "uses.source.kind" | "uses.source.year" | "uses.source.url" | "uses.source.doi" | "uses.source.pmid" | "uses.concentration_min_pct" | "uses.concentration_max_pct" | "uses.volume" | "uses.depth" | "uses.target" | "uses.sessions" | "uses.interval" | "uses.guidance" | "uses.note" | "uses.version" | "uses.reviewed_on" | "sources" | "sources.slug" | "sources.title" | "sources.kind" | "sources.year" | "sources.url" | "sources.doi" | "sources.pmid")[];
             };
             header?: never;
             path: {
@@ -7556,11 +7517,8 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip. */
                 offset?: number;
-                /**
-                 * @description Only these fields of each item, comma-separated: `version`, `created_at`, `updated_at`, `reviewed_on`, `slug`, `name`, `description`, `serious`; a dotted path keeps one field of a nested object (`source.slug`). An unknown field is a 422.
-                 * @example version,created_at
-                 */
-                fields?: string;
+                /** @description Only these fields of each item (comma-separated, or the parameter repeated); a dotted path keeps one field of a nested object (`source.slug`). The answer then holds only them. An unknown field is a 422. */
+                fields?: ("version" | "created_at" | "updated_at" | "reviewed_on" | "slug" | "name" | "description" | "serious")[];
                 /** @description `csv` (RFC 4180, a header row; a nested object's fields as dotted columns, lists as JSON text) or `ndjson` (one item per line) instead of JSON; `Accept: text/csv` or `application/x-ndjson` ask the same. Without `limit` or `offset`, every matching row, streamed. */
                 format?: "json" | "csv" | "ndjson";
             };
@@ -7722,11 +7680,8 @@ export interface operations {
     read_side_effect: {
         parameters: {
             query?: {
-                /**
-                 * @description Only these fields of the record, comma-separated: `version`, `created_at`, `updated_at`, `reviewed_on`, `slug`, `name`, `description`, `serious`, `therapies`, `reports`, `sources`; a dotted path keeps one field of a nested object (`source.slug`). An unknown field is a 422.
-                 * @example version,created_at
-                 */
-                fields?: string;
+                /** @description Only these fields of the record (comma-separated, or the parameter repeated); a dotted path keeps one field of a nested object (`source.slug`). The answer then holds only them. An unknown field is a 422. */
+                fields?: ("version" | "created_at" | "updated_at" | "reviewed_on" | "slug" | "name" | "description" | "serious" | "therapies" | "therapies.slug" | "therapies.name" | "therapies.aliases" | "reports" | "reports.id" | "reports.therapy" | "reports.therapy.slug" | "reports.therapy.name" | "reports.therapy.aliases" | "reports.side_effect" | "reports.side_effect.slug" | "reports.side_effect.name" | "reports.side_effect.serious" | "reports.source" | "reports.source.slug" | "reports.source.title" | "reports.source.kind" | "reports.source.year" | "reports.source.url" | "reports.source.doi" | "reports.source.pmid" | "reports.frequency" | "reports.frequency_note" | "reports.quote" | "reports.version" | "reports.reviewed_on" | "sources" | "sources.slug" | "sources.title" | "sources.kind" | "sources.year" | "sources.url" | "sources.doi" | "sources.pmid")[];
             };
             header?: never;
             path: {
@@ -8186,11 +8141,8 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip. */
                 offset?: number;
-                /**
-                 * @description Only these fields of each item, comma-separated: `version`, `created_at`, `updated_at`, `reviewed_on`, `slug`, `measure`, `finding`, `value_min`, `value_max`, `unit`, `comparator`, `comparator_value_min`, `comparator_value_max`, `follow_up`, `sample_size`, `evidence_level`, `quote`, `comparison`, `direction`, `certainty`, `certainty_reason`, `conflict_of_interest`, `therapy`, `condition`, `source`; a dotted path keeps one field of a nested object (`source.slug`). An unknown field is a 422.
-                 * @example version,created_at
-                 */
-                fields?: string;
+                /** @description Only these fields of each item (comma-separated, or the parameter repeated); a dotted path keeps one field of a nested object (`source.slug`). The answer then holds only them. An unknown field is a 422. */
+                fields?: ("version" | "created_at" | "updated_at" | "reviewed_on" | "slug" | "measure" | "finding" | "value_min" | "value_max" | "unit" | "comparator" | "comparator_value_min" | "comparator_value_max" | "follow_up" | "sample_size" | "evidence_level" | "quote" | "comparison" | "direction" | "certainty" | "certainty_reason" | "conflict_of_interest" | "therapy" | "therapy.slug" | "therapy.name" | "therapy.aliases" | "condition" | "condition.slug" | "condition.name" | "condition.body_region" | "condition.category" | "source" | "source.slug" | "source.title" | "source.kind" | "source.year" | "source.url" | "source.doi" | "source.pmid")[];
                 /** @description `csv` (RFC 4180, a header row; a nested object's fields as dotted columns, lists as JSON text) or `ndjson` (one item per line) instead of JSON; `Accept: text/csv` or `application/x-ndjson` ask the same. Without `limit` or `offset`, every matching row, streamed. */
                 format?: "json" | "csv" | "ndjson";
             };
@@ -8352,11 +8304,8 @@ export interface operations {
     read_outcome: {
         parameters: {
             query?: {
-                /**
-                 * @description Only these fields of the record, comma-separated: `version`, `created_at`, `updated_at`, `reviewed_on`, `slug`, `measure`, `finding`, `value_min`, `value_max`, `unit`, `comparator`, `comparator_value_min`, `comparator_value_max`, `follow_up`, `sample_size`, `evidence_level`, `quote`, `comparison`, `direction`, `certainty`, `certainty_reason`, `conflict_of_interest`, `therapy`, `condition`, `source`; a dotted path keeps one field of a nested object (`source.slug`). An unknown field is a 422.
-                 * @example version,created_at
-                 */
-                fields?: string;
+                /** @description Only these fields of the record (comma-separated, or the parameter repeated); a dotted path keeps one field of a nested object (`source.slug`). The answer then holds only them. An unknown field is a 422. */
+                fields?: ("version" | "created_at" | "updated_at" | "reviewed_on" | "slug" | "measure" | "finding" | "value_min" | "value_max" | "unit" | "comparator" | "comparator_value_min" | "comparator_value_max" | "follow_up" | "sample_size" | "evidence_level" | "quote" | "comparison" | "direction" | "certainty" | "certainty_reason" | "conflict_of_interest" | "therapy" | "therapy.slug" | "therapy.name" | "therapy.aliases" | "condition" | "condition.slug" | "condition.name" | "condition.body_region" | "condition.category" | "source" | "source.slug" | "source.title" | "source.kind" | "source.year" | "source.url" | "source.doi" | "source.pmid")[];
             };
             header?: never;
             path: {
@@ -8805,11 +8754,8 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip. */
                 offset?: number;
-                /**
-                 * @description Only these fields of each item, comma-separated: `version`, `created_at`, `updated_at`, `reviewed_on`, `slug`, `title`, `kind`, `authors`, `publisher`, `year`, `journal`, `citation`, `url`, `doi`, `pmid`, `trial_registration`, `accessed_on`, `notes`, `conflicts_of_interest`; a dotted path keeps one field of a nested object (`source.slug`). An unknown field is a 422.
-                 * @example version,created_at
-                 */
-                fields?: string;
+                /** @description Only these fields of each item (comma-separated, or the parameter repeated); a dotted path keeps one field of a nested object (`source.slug`). The answer then holds only them. An unknown field is a 422. */
+                fields?: ("version" | "created_at" | "updated_at" | "reviewed_on" | "slug" | "title" | "kind" | "authors" | "publisher" | "year" | "journal" | "citation" | "url" | "doi" | "pmid" | "trial_registration" | "accessed_on" | "notes" | "conflicts_of_interest")[];
                 /** @description `csv` (RFC 4180, a header row; a nested object's fields as dotted columns, lists as JSON text) or `ndjson` (one item per line) instead of JSON; `Accept: text/csv` or `application/x-ndjson` ask the same. Without `limit` or `offset`, every matching row, streamed. */
                 format?: "json" | "csv" | "ndjson";
             };
@@ -8971,11 +8917,8 @@ export interface operations {
     read_source: {
         parameters: {
             query?: {
-                /**
-                 * @description Only these fields of the record, comma-separated: `version`, `created_at`, `updated_at`, `reviewed_on`, `slug`, `title`, `kind`, `authors`, `publisher`, `year`, `journal`, `citation`, `url`, `doi`, `pmid`, `trial_registration`, `accessed_on`, `notes`, `conflicts_of_interest`, `cited_by`; a dotted path keeps one field of a nested object (`source.slug`). An unknown field is a 422.
-                 * @example version,created_at
-                 */
-                fields?: string;
+                /** @description Only these fields of the record (comma-separated, or the parameter repeated); a dotted path keeps one field of a nested object (`source.slug`). The answer then holds only them. An unknown field is a 422. */
+                fields?: ("version" | "created_at" | "updated_at" | "reviewed_on" | "slug" | "title" | "kind" | "authors" | "publisher" | "year" | "journal" | "citation" | "url" | "doi" | "pmid" | "trial_registration" | "accessed_on" | "notes" | "conflicts_of_interest" | "cited_by" | "cited_by.therapies" | "cited_by.therapies.slug" | "cited_by.therapies.name" | "cited_by.therapies.aliases" | "cited_by.conditions" | "cited_by.conditions.slug" | "cited_by.conditions.name" | "cited_by.conditions.body_region" | "cited_by.conditions.category" | "cited_by.injectates" | "cited_by.injectates.slug" | "cited_by.injectates.name" | "cited_by.side_effects" | "cited_by.side_effects.slug" | "cited_by.side_effects.name" | "cited_by.side_effects.serious" | "cited_by.outcomes" | "cited_by.outcomes.slug" | "cited_by.outcomes.measure" | "cited_by.outcomes.finding" | "cited_by.outcomes.value_min" | "cited_by.outcomes.value_max" | "cited_by.outcomes.unit" | "cited_by.outcomes.evidence_level" | "cited_by.indications" | "cited_by.indications.id" | "cited_by.indications.therapy" | "cited_by.indications.condition" | "cited_by.indications.source" | "cited_by.indications.note" | "cited_by.indications.quote" | "cited_by.indications.version" | "cited_by.indications.reviewed_on" | "cited_by.injectate_uses" | "cited_by.injectate_uses.id" | "cited_by.injectate_uses.therapy" | "cited_by.injectate_uses.injectate" | "cited_by.injectate_uses.condition" | "cited_by.injectate_uses.source" | "cited_by.injectate_uses.concentration_min_pct" | "cited_by.injectate_uses.concentration_max_pct" | "cited_by.injectate_uses.volume" | "cited_by.injectate_uses.depth" | "cited_by.injectate_uses.target" | "cited_by.injectate_uses.sessions" | "cited_by.injectate_uses.interval" | "cited_by.injectate_uses.guidance" | "cited_by.injectate_uses.note" | "cited_by.injectate_uses.version" | "cited_by.injectate_uses.reviewed_on" | "cited_by.side_effect_reports" | "cited_by.side_effect_reports.id" | "cited_by.side_effect_reports.therapy" | "cited_by.side_effect_reports.side_effect" | "cited_by.side_effect_reports.source" | "cited_by.side_effect_reports.frequency" | "cited_by.side_effect_reports.frequency_note" | "cited_by.side_effect_reports.quote" | "cited_by.side_effect_reports.version" | "cited_by.side_effect_reports.reviewed_on" | "cited_by.facts" | "cited_by.facts.id" | "cited_by.facts.topic" | "cited_by.facts.statement" | "cited_by.facts.attribution" | "cited_by.facts.verified" | "cited_by.facts.quote" | "cited_by.facts.source" | "cited_by.facts.version" | "cited_by.facts.reviewed_on")[];
             };
             header?: never;
             path: {
@@ -9431,11 +9374,8 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip. */
                 offset?: number;
-                /**
-                 * @description Only these fields of each item, comma-separated: `id`, `at`, `key_name`, `action`, `record_type`, `record`, `dataset_version`, `before`, `after`; a dotted path keeps one field of a nested object (`source.slug`). An unknown field is a 422.
-                 * @example id,at
-                 */
-                fields?: string;
+                /** @description Only these fields of each item (comma-separated, or the parameter repeated); a dotted path keeps one field of a nested object (`source.slug`). The answer then holds only them. An unknown field is a 422. */
+                fields?: ("id" | "at" | "key_name" | "action" | "record_type" | "record" | "dataset_version" | "before" | "after")[];
                 /** @description `csv` (RFC 4180, a header row; a nested object's fields as dotted columns, lists as JSON text) or `ndjson` (one item per line) instead of JSON; `Accept: text/csv` or `application/x-ndjson` ask the same. Without `limit` or `offset`, every matching row, streamed. */
                 format?: "json" | "csv" | "ndjson";
             };
@@ -9680,11 +9620,8 @@ export interface operations {
                 limit?: number;
                 /** @description How many items to skip. */
                 offset?: number;
-                /**
-                 * @description Only these fields of each item, comma-separated: `type`, `slug`, `id`, `action`, `version`, `time`; a dotted path keeps one field of a nested object (`source.slug`). An unknown field is a 422.
-                 * @example type,slug
-                 */
-                fields?: string;
+                /** @description Only these fields of each item (comma-separated, or the parameter repeated); a dotted path keeps one field of a nested object (`source.slug`). The answer then holds only them. An unknown field is a 422. */
+                fields?: ("type" | "slug" | "id" | "action" | "version" | "time")[];
                 /** @description `csv` (RFC 4180, a header row; a nested object's fields as dotted columns, lists as JSON text) or `ndjson` (one item per line) instead of JSON; `Accept: text/csv` or `application/x-ndjson` ask the same. Without `limit` or `offset`, every matching row, streamed. */
                 format?: "json" | "csv" | "ndjson";
             };
