@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request, Response
 from app.errors import problem_responses
 from app.http.pagination import make_page
 from app.http.params import PageDep, StrictQueryRoute
+from app.http.write_protocol import MAX_ID
 from app.models import ChangePage, SeedDocument
 from app.reads.changes import change_page
 from app.reads.meta import dataset_state
@@ -33,7 +34,7 @@ def list_changes(
         int,
         Query(
             ge=0,
-            le=2**53,
+            le=MAX_ID,  # the version is an INTEGER column: beyond it, PostgreSQL refuses
             description="The dataset version you hold (`dataset_version` of /v1/meta, or of "
             "this list's last page): only changes after it, oldest first. 0: every change.",
         ),

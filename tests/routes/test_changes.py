@@ -62,6 +62,8 @@ def test_changes_are_paged_and_validated(client: TestClient, editor: dict[str, s
     page = client.get(f"/v1/changes?since={held}&limit=2").json()
     assert page["total"] == 3 and len(page["items"]) == 2 and page["links"]["next"]
     assert_problem(client.get("/v1/changes?since=-1"), 422)
+    assert client.get(f"/v1/changes?since={2**31 - 1}").json()["items"] == []  # the largest
+    assert_problem(client.get(f"/v1/changes?since={2**31}"), 422)
     assert_problem(client.get("/v1/changes?since=abc"), 422)
 
 
