@@ -395,12 +395,18 @@ def bulk_insert(
     names = ", ".join(quote(name) for name in columns)
     if connection.dialect.name == "postgresql":
         driver_connection: Any = connection.connection.driver_connection
-        with (
-            driver_connection.cursor() as cursor,
-            cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
+        sql = f"COPY {quote(table.name)} ({names}) FROM STDIN"
+        try:
+            with driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except Exception as error:
+            # Wrapped as `Prepared` wraps its driver's errors: a connection the server ended
+            # during the COPY is then a 503 like any other statement's, not an unhandled 500.
+            driver_error = connection.dialect.loaded_dbapi.Error
+            if isinstance(error, driver_error):
+                raise DBAPIError.instance(sql, None, error, driver_error) from error
+            raise
         return
     marks = ", ".join(["?"] * len(columns))
     connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", rows)
