@@ -25,7 +25,7 @@ EXPORT_FILE ?= var/export.json
 PYTEST = $(if $(TEST_DATABASE_URL),TEST_DATABASE_URL='$(TEST_DATABASE_URL)' )$(BIN)/pytest $(PYTEST_ARGS)
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser node cluster-tools docker-daemon cluster bench run seed serve test test-quick test-postgres pytest lint format typecheck check export clean relevance
+.PHONY: help install browser node client cluster-tools docker-daemon cluster bench run seed serve test test-quick test-postgres pytest lint format typecheck check export clean relevance
 
 help:
 	@echo "make run            install, seed var/kb.sqlite3 and serve on 127.0.0.1:8000"
@@ -41,6 +41,7 @@ help:
 	@echo "make serve          serve without seeding"
 	@echo "make check          validate $(SEED_FILE); writes nothing"
 	@echo "make export         write the database as a seed document to $(EXPORT_FILE)"
+	@echo "make client         regenerate the TypeScript client (clients/typescript) from the API"
 	@echo "make install        create $(VENV) and install the project with its dev tools"
 	@echo "make cluster        primary, replica, two API processes and a balancer, locally"
 	@echo "make bench          load runs: this API vs a bare ASGI app and Datasette (wrk)"
@@ -106,6 +107,19 @@ docker-daemon: $(DOCKERD) $(DEBOOTSTRAP)
 	  for i in $$(seq 60); do docker info >/dev/null 2>&1 && exit 0; sleep 1; done; \
 	  echo "dockerd did not answer; see /var/log/kb-dockerd.log" >&2; exit 1; }
 
+# The TypeScript client's npm tools (openapi-typescript, TypeScript, Redocly CLI), installed from
+# its lock file by `npm ci`, again whenever the lock file changes.
+TS_CLIENT := clients/typescript
+TS_TOOLS := $(TS_CLIENT)/node_modules/.package-lock.json
+$(TS_TOOLS): $(TS_CLIENT)/package-lock.json | $(NODE)
+	cd $(TS_CLIENT) && npm ci --no-audit --no-fund
+
+# The client's types from the OpenAPI document without its examples (they carry load times):
+# tests/system/test_typescript_client.py fails when the committed ones differ.
+client: $(INSTALLED) $(TS_TOOLS)
+	$(BIN)/kb openapi --no-examples --out $(TS_CLIENT)/openapi.json
+	cd $(TS_CLIENT) && node_modules/.bin/openapi-typescript openapi.json --output src/schema.d.ts
+
 # --keep-writes: a seed file changed under writes made through the API is not loaded over them
 # (kb seed lists them and says how to keep them); the server then serves the database as it is.
 run: $(INSTALLED)
@@ -119,7 +133,7 @@ serve: $(INSTALLED)
 	$(BIN)/kb serve
 
 # One recipe, so the steps run in this order even under `make -j`, stopping at the first failure.
-test: $(INSTALLED) $(CHROMIUM) $(BROWSER_TOOLS) $(INITDB) $(COMPOSE) docker-daemon
+test: $(INSTALLED) $(CHROMIUM) $(BROWSER_TOOLS) $(TS_TOOLS) $(INITDB) $(COMPOSE) docker-daemon
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app tests
@@ -132,10 +146,10 @@ test-quick: $(INSTALLED)
 	$(PYTEST) -m "not slow" -n 2 -q
 
 test-postgres: TEST_DATABASE_URL = $(POSTGRES_TEST_URL)
-test-postgres: $(INSTALLED) $(CHROMIUM) $(BROWSER_TOOLS) $(INITDB) $(COMPOSE)
+test-postgres: $(INSTALLED) $(CHROMIUM) $(BROWSER_TOOLS) $(TS_TOOLS) $(INITDB) $(COMPOSE)
 	$(PYTEST)
 
-pytest: $(INSTALLED) $(CHROMIUM) $(BROWSER_TOOLS) $(INITDB) $(COMPOSE) docker-daemon
+pytest: $(INSTALLED) $(CHROMIUM) $(BROWSER_TOOLS) $(TS_TOOLS) $(INITDB) $(COMPOSE) docker-daemon
 	$(PYTEST)
 
 # The relevance table of tests/search/relevance.py on SQLite, and on PostgreSQL when it answers

@@ -276,6 +276,31 @@ def export(
         typer.echo(f"exported to {out}", err=True)
 
 
+@cli.command()
+def openapi(
+    out: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
+    examples: Annotated[
+        bool, typer.Option(help="With the seed's examples (they hold the load's timestamps).")
+    ] = True,
+) -> None:
+    """Write the OpenAPI document /openapi.json serves. The TypeScript client in
+    clients/typescript/ is generated from it `--no-examples`, so that it changes only when the
+    contract does."""
+    from uvicorn.importer import import_from_string
+
+    from app.http.openapi import build_document
+
+    # The app `kb serve` runs, named the way `serve` names it (the CLI sits beside app.main).
+    app = import_from_string("app.main:app")
+    document = app.openapi() if examples else build_document(app)
+    data = orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n"
+    if out is None:
+        sys.stdout.buffer.write(data)
+    else:
+        out.write_bytes(data)
+        typer.echo(f"wrote {out}", err=True)
+
+
 @cli.command("import")
 def import_command(
     file: Annotated[Path, typer.Argument(help="Seed document, e.g. from GET /v1/export.")],

@@ -29,6 +29,7 @@ from pydantic import (
     ConfigDict,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -857,15 +858,50 @@ class RateLimitBucket(SQLModel, table=True):
     """Seconds since the epoch by the database's clock (one clock for every host)."""
 
 
-class SeedDocument(StrictModel):
-    """The whole knowledge base as one JSON document; records refer to each other by slug."""
+FormerSlugs = Annotated[
+    list[Slug],
+    Field(
+        default_factory=list,
+        description="Slugs the record had before (oldest first): their URLs answer 308 to "
+        "its current one. Kept by a rename; written by an export, loaded by a seed or import.",
+    ),
+]
 
-    sources: list[SourceCreate] = Field(default_factory=list)
-    conditions: list[ConditionCreate] = Field(default_factory=list)
-    injectates: list[InjectateCreate] = Field(default_factory=list)
-    side_effects: list[SideEffectCreate] = Field(default_factory=list)
-    therapies: list[TherapyCreate] = Field(default_factory=list)
-    outcomes: list[OutcomeCreate] = Field(default_factory=list)
+
+class SourceSeed(SourceCreate):
+    former_slugs: FormerSlugs
+
+
+class ConditionSeed(ConditionCreate):
+    former_slugs: FormerSlugs
+
+
+class InjectateSeed(InjectateCreate):
+    former_slugs: FormerSlugs
+
+
+class SideEffectSeed(SideEffectCreate):
+    former_slugs: FormerSlugs
+
+
+class TherapySeed(TherapyCreate):
+    former_slugs: FormerSlugs
+
+
+class OutcomeSeed(OutcomeCreate):
+    former_slugs: FormerSlugs
+
+
+class SeedDocument(StrictModel):
+    """The whole knowledge base as one JSON document; records refer to each other by slug.
+    Each record is its Create body, plus the slugs it had before (`former_slugs`)."""
+
+    sources: list[SourceSeed] = Field(default_factory=list)
+    conditions: list[ConditionSeed] = Field(default_factory=list)
+    injectates: list[InjectateSeed] = Field(default_factory=list)
+    side_effects: list[SideEffectSeed] = Field(default_factory=list)
+    therapies: list[TherapySeed] = Field(default_factory=list)
+    outcomes: list[OutcomeSeed] = Field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
@@ -930,6 +966,18 @@ class AuditAction(StrEnum):
     import_ = "import"
 
 
+class SlugAlias(SQLModel, table=True):
+    """A record's former slug: its old URLs answer 308 to the current one
+    (app/reads/slug_history.py). Kept by a rename, dropped when a record takes the slug."""
+
+    __tablename__ = "slug_aliases"
+    __table_args__ = (UniqueConstraint("record_type", "slug"),)
+    id: int | None = Field(default=None, primary_key=True)
+    record_type: RecordType = Field(sa_type=VOCABULARY)
+    slug: str = Field(max_length=80)
+    record_id: int = Field(index=True)
+
+
 class AuditEntry(SQLModel, table=True):
     """One write: who, when, what, and the record before and after (seed format)."""
 
@@ -946,6 +994,27 @@ class AuditEntry(SQLModel, table=True):
     after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
 
 
+AUDIT_RECORD_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "title": "AuditRecord",
+    "description": "A record in seed format, as the seed document holds it: the Create schema "
+    "of its `record_type` (SourceCreate, ConditionCreate ...; a therapy with its links, a link "
+    "with its therapy's slug in `therapy`). For a `dataset` import: how many records were "
+    "added, changed and removed, and each change described.",
+    "properties": {
+        "slug": {"type": "string"},
+        "therapy": {"type": "string", "description": "A link's therapy."},
+        "add": {"type": "integer", "description": "An import: records added."},
+        "change": {"type": "integer", "description": "An import: records changed."},
+        "remove": {"type": "integer", "description": "An import: records removed."},
+        "changes": {"type": "array", "items": {"type": "string"}},
+    },
+    "additionalProperties": True,
+}
+AuditRecord = Annotated[dict[str, Any], WithJsonSchema(AUDIT_RECORD_SCHEMA)]
+"""Stored as JSON as it was written; typed in the document for generated clients."""
+
+
 class AuditEntryPublic(SQLModel):
     id: int
     at: dt.datetime
@@ -954,8 +1023,8 @@ class AuditEntryPublic(SQLModel):
     record_type: RecordType
     record: str = Field(description="The record's slug, a link's id, or the imported file.")
     dataset_version: int = Field(description="The dataset version this write produced.")
-    before: dict[str, Any] | None = Field(description="The record in seed format; null if new.")
-    after: dict[str, Any] | None = Field(description="The record in seed format; null if gone.")
+    before: AuditRecord | None = Field(description="The record in seed format; null if new.")
+    after: AuditRecord | None = Field(description="The record in seed format; null if gone.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1333,3 +1402,110 @@ class BodyRegionPublic(SQLModel):
     slug: str
     condition_count: int = Field(description="How many conditions belong to the region.")
     conditions_url: str = Field(description="The region's conditions.")
+
+
+# Each list's page under a name of its own: generated clients see `TherapyListPage`, not
+# `Page_TherapyPublic_`.
+
+
+class TherapyListPage(Page[TherapyPublic]):
+    pass
+
+
+class InjectateListPage(Page[InjectatePublic]):
+    pass
+
+
+class SideEffectListPage(Page[SideEffectPublic]):
+    pass
+
+
+class SourceListPage(Page[SourcePublic]):
+    pass
+
+
+class BodyRegionListPage(Page[BodyRegionPublic]):
+    pass
+
+
+class AuditEntryPage(Page[AuditEntryPublic]):
+    pass
+
+
+# `view=summary` of a condition's therapies (app/http/fields.py projects the full answer onto
+# these): the condition and the therapy are said once, not inside every nested item, and each
+# nested item keeps what a list of therapies shows.
+
+
+class SourceRef(SQLModel):
+    slug: str = Field(description="The source: /v1/sources/{slug}.")
+
+
+class IndicationBrief(SQLModel):
+    id: int
+    source: SourceRef
+
+
+class InjectateUseBrief(SQLModel):
+    id: int
+    injectate: InjectateSummary
+    concentration_min_pct: float | None
+    concentration_max_pct: float | None
+    source: SourceRef
+
+
+class OutcomeBrief(SQLModel):
+    slug: str
+    measure: str
+    evidence_level: EvidenceLevel
+    comparison: Comparison
+    direction: Direction
+    sample_size: int | None
+    follow_up: str | None
+    source: SourceRef
+
+
+class SideEffectReportBrief(SQLModel):
+    id: int
+    side_effect: SideEffectSummary
+    frequency: Frequency
+    source: SourceRef
+
+
+class ConditionTherapyBrief(SQLModel):
+    """One therapy for a condition, in brief: what the full view says, without the condition
+    and the therapy repeated inside each nested item or the quotes and notes."""
+
+    therapy: TherapySummary
+    best_evidence_level: EvidenceLevel | None
+    indications: list[IndicationBrief]
+    injectates: list[InjectateUseBrief]
+    outcomes: list[OutcomeBrief]
+    side_effects: list[SideEffectReportBrief]
+    general_outcomes: list[OutcomeBrief]
+    evidence_summary: EvidenceSummary
+
+
+class ConditionTherapiesBriefPage(Page[ConditionTherapyBrief]):
+    condition: ConditionSummary
+
+
+# The public change feed (/v1/changes): what changed, from the audit trail, without who.
+
+
+class Change(SQLModel):
+    type: RecordType = Field(description="What changed: a record type, a link type, or `dataset`.")
+    slug: str | None = Field(
+        description="The record's slug (for a link: its therapy's); null for a `dataset` "
+        "import, which may change many records (fetch /v1/dataset again)."
+    )
+    id: int | None = Field(description="A link's id; null for a record with a slug.")
+    action: AuditAction
+    version: int = Field(description="The dataset version this change produced.")
+    time: dt.datetime
+
+
+class ChangePage(Page[Change]):
+    dataset_version: int = Field(
+        description="The dataset version now: the `since` to ask with next time."
+    )

@@ -8,10 +8,11 @@
   `If-None-Match` that matches gives 304 with no body. A route that sets its own `ETag` (a
   record's version tag, app/writes/etags.py) has it appended after `;`, so writes can check it.
 - Bodies above a size threshold are compressed when the client accepts it (brotli, then gzip).
-- Responses are kept in a bounded in-memory cache keyed by the request (path, query, the
-  request headers the body varies on) and the dataset version; a hit is answered from stored
-  bytes without entering the router. `stored_answer` finds a hit without running the layer
-  at all: the request guard asks it first (app/http/request_guard.py), so a hit costs one layer
+- Responses are kept in a bounded in-memory cache keyed by the request (path, query without
+  a `_` cache-buster, the request headers the body varies on) and the dataset version; a
+  hit is answered from stored bytes without entering the router. `stored_answer` finds a
+  hit without running the layer at all: the request guard asks it first
+  (app/http/request_guard.py), so a hit costs one layer
   (docs/decisions/0003-cache-hits-sent-by-the-request-guard.md).
 
 The dataset version lives in the database (`dataset_state`), so several worker processes or
@@ -250,7 +251,14 @@ class ResponseCache:
         return len(self._entries)
 
 
-ASKED = (b"host", b"origin", b"accept-encoding", b"if-none-match", b"min-dataset-version")
+ASKED = (
+    b"host",
+    b"origin",
+    b"accept-encoding",
+    b"if-none-match",
+    b"min-dataset-version",
+    b"accept",
+)
 
 
 def _asked(scope: Scope) -> dict[bytes, str]:
@@ -260,6 +268,14 @@ def _asked(scope: Scope) -> dict[bytes, str]:
         if key in ASKED and key not in found:
             found[key] = value.decode("latin-1")
     return found
+
+
+def without_cache_buster(query: bytes) -> bytes:
+    """The query string without `_` (`?_=1700000000`, a browser's cache-buster): the same
+    answer, one cache entry, whatever the value."""
+    if not query or not (query.startswith(b"_=") or b"&_=" in query):
+        return query
+    return b"&".join(part for part in query.split(b"&") if not part.startswith(b"_="))
 
 
 def _etag_matches(if_none_match: str, etag: bytes) -> bool:
@@ -287,7 +303,8 @@ class HttpCacheMiddleware:
         self.version = version
         self.cache = ResponseCache(max_bytes)
         self.cache_control = f"public, max-age={max_age}".encode()
-        self.vary = b"Accept-Encoding, Origin" if vary_on_origin else b"Accept-Encoding"
+        # Accept: a list answers CSV or NDJSON to an Accept that asks for them.
+        self.vary = b"Accept, Accept-Encoding" + (b", Origin" if vary_on_origin else b"")
         self.vary_on_origin = vary_on_origin
         self.uncached_paths = uncached_paths
         self.extra_headers = extra_headers or []
@@ -342,7 +359,12 @@ class HttpCacheMiddleware:
         # Bodies hold absolute links, so the host and scheme they were built for are part of
         # the key: one client's Host header can never reach another client's response.
         host = asked.get(b"host", "")
-        return (scope["scheme"], host, scope["path"], scope["query_string"], origin, version)
+        query = without_cache_buster(scope["query_string"])
+        # A list answers CSV or NDJSON to an Accept that names them (app/http/formats.py);
+        # every other Accept gets JSON and shares one entry.
+        accept = asked.get(b"accept", "")
+        table = accept if "csv" in accept or "ndjson" in accept else ""
+        return (scope["scheme"], host, scope["path"], query, origin, table, version)
 
     async def _fetch(
         self, scope: Scope, receive: Receive, send: Send, version: int, *, read_at: int
@@ -351,11 +373,23 @@ class HttpCacheMiddleware:
         (of `version`), or pass the response through and return None."""
         start: Message = {}
         chunks: list[bytes] = []
+        streaming = False
+        passed = self._with_extra_headers(send, (b"cache-control", b"no-store"))
 
         async def capture(message: Message) -> None:
-            nonlocal start
+            nonlocal start, streaming
             if message["type"] == "http.response.start":
                 start = message
+                # No Content-Length: a stream (a whole list as CSV, app/http/formats.py),
+                # passed through as it is written, never stored.
+                names = {name for name, _ in message.get("headers", [])}
+                streaming = message.get("status") == 200 and b"content-length" not in names
+                if streaming:
+                    await passed(message)
+            elif streaming:
+                if scope["method"] == "HEAD":
+                    message = dict(message, body=b"")
+                await passed(message)
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
@@ -364,6 +398,8 @@ class HttpCacheMiddleware:
         await self.app(
             dict(scope, method="GET", **{DATASET_VERSION_KEY: read_at}), receive, capture
         )
+        if streaming:
+            return None
         status = int(start.get("status", 500))
         headers = [(k, v) for k, v in start.get("headers", []) if k not in self.own_headers]
         body = b"".join(chunks)

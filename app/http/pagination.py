@@ -38,7 +38,9 @@ async def page_params(
 def page_links(request: Request, *, total: int, limit: int, offset: int) -> dict[str, str | None]:
     """The page's links (PageLinks' fields): this request's URL with its other parameters kept
     as they came, then `limit` and each page's `offset`."""
-    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("limit", "offset")]
+    # `_` (a cache-buster) is left out: the answer is shared by every value of it.
+    skipped = ("limit", "offset", "_")
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in skipped]
     others = f"{urlencode(kept)}&" if kept else ""
     at = f"{public_url(request)}?{others}limit={limit}&offset="
     last = max(0, (total - 1) // limit * limit)

@@ -13,6 +13,8 @@ from fastapi.routing import APIRoute
 from pydantic import BeforeValidator
 
 from app.errors import InvalidParam, InvalidRequest
+from app.http.fields import projection_for
+from app.http.formats import format_parameter, requested_format, table_response
 from app.http.pagination import PageParams, page_params
 from app.models import SLUG_PATTERN
 from app.search.query import MAX_QUERY_LENGTH
@@ -61,8 +63,13 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
+IGNORED = {"_"}
+"""Taken by every route and ignored: `_`, a browser's cache-buster (`?_=1700000000`)."""
+
+
 class StrictQueryRoute(APIRoute):
-    """A route that answers 422 to query parameters it does not know.
+    """A route that answers 422 to query parameters it does not know (but `_`, a
+    cache-buster, see IGNORED).
 
     A misspelt filter (`?condtion=...`) would otherwise be ignored and silently return every
     record; naming it in the error lets the client fix it.
@@ -71,9 +78,22 @@ class StrictQueryRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         allowed = _query_names(self.dependant)
+        # `fields=` on every list and detail (app/http/fields.py), declared here once.
+        projection = projection_for(self)
+        # Lists as CSV and NDJSON too (app/http/formats.py).
+        tables = projection is not None and projection.page
+        if projection is not None:
+            added = [projection.parameter(), *([format_parameter()] if tables else [])]
+            allowed = allowed | {param["name"] for param in added}
+            extra = dict(self.openapi_extra or {})
+            # (a route included in the app is built again from its router's, extra and all)
+            names = {param["name"] for param in added}
+            declared = [p for p in extra.get("parameters", []) if p["name"] not in names]
+            extra["parameters"] = [*declared, *added]
+            self.openapi_extra = extra
 
         async def strict_handler(request: Request) -> Response:
-            unknown = sorted(set(request.query_params) - allowed)
+            unknown = sorted(set(request.query_params) - allowed - IGNORED)
             if unknown:
                 reason = (
                     f"unknown query parameter; this endpoint takes: {', '.join(sorted(allowed))}"
@@ -86,6 +106,10 @@ class StrictQueryRoute(APIRoute):
                         InvalidParam(name=name, reason=reason, location="query") for name in unknown
                     ],
                 )
-            return await handler(request)
+            if projection is None:
+                return await handler(request)
+            if tables and (fmt := requested_format(request)) != "json":
+                return await table_response(request, handler, projection, fmt)
+            return projection.apply(request, await handler(request))
 
         return strict_handler

@@ -19,8 +19,10 @@ from fastapi.responses import Response
 from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import ApiError, InvalidParam, json_path, problem_response
-from app.store.engine import DATABASE_ERRORS, database_fault
+from app.errors import ApiError, InvalidParam, NotFound, json_path, problem_response
+from app.http.pagination import absolute_url
+from app.reads.slug_history import moved_path
+from app.store.engine import DATABASE_ERRORS, database_fault, run_read
 
 fault_log = logging.getLogger("app.errors")
 Handler = Callable[[Request, Exception], Awaitable[Response]]
@@ -43,6 +45,10 @@ def validation_params(errors: Sequence[Any]) -> list[InvalidParam]:
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
+    if isinstance(exc, NotFound) and request.method in ("GET", "HEAD"):
+        moved = await run_read(request, moved_path, request.url.path)
+        if moved is not None:
+            return _redirect(request, moved)
     return problem_response(
         exc.status,
         exc.detail,
@@ -156,6 +162,18 @@ def _fhir_aware(handler: Handler) -> Handler:
         )
 
     return handle
+
+
+def _redirect(request: Request, path: str) -> Response:
+    """308 Permanent Redirect to a renamed record's current URL (its query kept)."""
+    query = request.url.query
+    location = absolute_url(request, f"{path}?{query}" if query else path)
+    return problem_response(
+        308,
+        f"This record is now at {path}.",
+        problem_type="moved",
+        headers={"Location": location},
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:

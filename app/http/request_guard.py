@@ -9,7 +9,8 @@ is sent from here without entering the next layer:
 - limits: a request body larger than `max_body_bytes` is refused with 413 (by its
   Content-Length, or as it streams in); a NUL byte or text that is not UTF-8 in the path or
   query string is refused with 400, before any handler sees it;
-- optional rate limiting per client address (429 with Retry-After), off by default;
+- optional rate limiting per client address (429 with Retry-After), off by default; when on,
+  every response carries the `RateLimit` and `RateLimit-Policy` fields (app/http/rate_limit.py);
 - one JSON access line per request (time, request id, method, path, query, status, duration,
   client), queued for the access log's writer thread when the request ends: no formatting and
   no I/O on the event loop (app/http/logs.py, `AccessLog`);
@@ -95,23 +96,25 @@ class RequestGuardMiddleware:
             return
         started = perf_counter()
         request_id = self._request_id(scope)
-        id_header = (b"x-request-id", request_id.encode())
+        added = [(b"x-request-id", request_id.encode())]
         state: dict[str, Any] = {"status": 0}
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 state["status"] = message["status"]
-                message = dict(message, headers=[*message.get("headers", []), id_header])
+                message = dict(message, headers=[*message.get("headers", []), *added])
             await send(message)
 
         own_error = self._with_error_headers(scope, send_with_id)
         try:
             refusal = self._refuse(scope)
+            if refusal is None and self.rate_limiter is not None:
+                refusal = self._rate_limit(scope, added)
             if refusal is not None:
                 await refusal(scope, receive, own_error)
             elif self.stored_answer and (stored := self.stored_answer(scope)) is not None:
                 state["status"] = stored.status
-                await send(stored.start(id_header))
+                await send(stored.start(*added))
                 await send({"type": "http.response.body", "body": stored.body})
             else:
                 await self.app(scope, self._limited(receive), send_with_id)
@@ -187,17 +190,22 @@ class RequestGuardMiddleware:
                     return problem_response(400, "Content-Length is not a number.", instance=path)
                 if declared > self.max_body_bytes:
                     return self._too_large(scope)
-        if self.rate_limiter is not None:
-            client = (scope.get("client") or ("unknown", 0))[0]
-            wait = self.rate_limiter.wait_time(client)
-            if wait > 0:
-                seconds = max(1, int(wait + 0.999))
-                return problem_response(
-                    429,
-                    f"Too many requests; retry in {seconds} s.",
-                    instance=path,
-                    headers={"Retry-After": str(seconds)},
-                )
+        return None
+
+    def _rate_limit(self, scope: Scope, added: list[tuple[bytes, bytes]]) -> Any:
+        """Take the client's token: add its RateLimit fields to `added`; a 429 when it has none."""
+        assert self.rate_limiter is not None
+        client = (scope.get("client") or ("unknown", 0))[0]
+        decision = self.rate_limiter.take(client)
+        added += self.rate_limiter.fields(decision)
+        if decision.wait > 0:
+            seconds = max(1, int(decision.wait + 0.999))
+            return problem_response(
+                429,
+                f"Too many requests; retry in {seconds} s.",
+                instance=scope["path"],
+                headers={"Retry-After": str(seconds)},
+            )
         return None
 
     def _too_large(self, scope: Scope) -> Any:

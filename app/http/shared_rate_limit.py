@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.errors import ServiceUnavailable
-from app.http.rate_limit import RateLimiter
+from app.http.rate_limit import Decision, RateLimiter
 from app.store.rate_limits import prune_buckets, take_tokens
 
 logger = logging.getLogger("app.rate_limit")
@@ -50,15 +50,15 @@ class SharedRateLimiter(RateLimiter):
         self._thread: threading.Thread | None = None
         self._pruned = time.monotonic()
 
-    def wait_time(self, client: str, now: float | None = None) -> float:
+    def take(self, client: str, now: float | None = None) -> Decision:
         with self._lock:
             new = client not in self._buckets
-            wait = super().wait_time(client, now)
-            if wait == 0:
+            decision = super().take(client, now)
+            if decision.wait == 0:
                 self._taken[client] = self._taken.get(client, 0) + 1
         if new:
             self._wake.set()  # learn the shared balance of a client first seen here now
-        return wait
+        return decision
 
     def sync(self) -> None:
         """Report what was taken here since the last report; take the shared balances."""

@@ -27,16 +27,59 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
+from starlette.datastructures import Headers
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import Settings
+from app.errors import problem_response
 from app.http.cache import HttpCacheMiddleware
 from app.http.logs import AccessLog, access_log_enabled
 from app.http.rate_limit import RateLimiter
 from app.http.request_guard import RequestGuardMiddleware
 from app.http.shared_rate_limit import SharedRateLimiter
 
-EXPOSED_HEADERS = ["Dataset-Version", "ETag", "Link", "Location", "Retry-After", "X-Request-ID"]
+EXPOSED_HEADERS = [
+    "Dataset-Version",
+    "ETag",
+    "Link",
+    "Location",
+    "RateLimit",
+    "RateLimit-Policy",
+    "Retry-After",
+    "X-Request-ID",
+]
+ALLOWED_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "X-Request-ID",
+    "Min-Dataset-Version",
+]
+
+
+class ProblemCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight answered as problem+json like every other
+    error (Starlette answers it with a `text/plain` 400)."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        refused = bytes(response.body).decode().removeprefix("Disallowed CORS ")
+        headers = {
+            key: value
+            for key, value in response.headers.items()
+            if key.lower().startswith("access-control-")
+        }
+        return problem_response(
+            400,
+            f"This cross-origin request is not allowed: its {refused} (allowed headers: "
+            f"{', '.join(ALLOWED_HEADERS)}).",
+            problem_type="cors-preflight-refused",
+            headers=headers,
+        )
 
 
 def common_headers(*, any_origin: bool) -> list[tuple[bytes, bytes]]:
@@ -87,16 +130,10 @@ def install_stack(app: KnowledgeBaseAPI, settings: Settings) -> None:
     access log (None when LOG_LEVEL is above info) in `app.state.access_log`."""
     any_origin = "*" in settings.cors_origins
     app.add_middleware(
-        CORSMiddleware,
+        ProblemCORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=[
-            "Authorization",
-            "Content-Type",
-            "If-Match",
-            "If-None-Match",
-            "Min-Dataset-Version",
-        ],
+        allow_headers=ALLOWED_HEADERS,
         expose_headers=EXPOSED_HEADERS,
         allow_credentials=False,
         max_age=600,

@@ -45,7 +45,7 @@ def merge_patch_body(model: type[SQLModel]) -> dict[str, Any]:
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     schema.pop("$defs", None)
     schema.pop("required", None)
-    schema["title"] = f"{model.__name__}Patch"
+    schema["title"] = model.__name__.removesuffix("Create").removesuffix("Write") + "Patch"
     return {"requestBody": {"content": {"application/merge-patch+json": {"schema": schema}}}}
 
 

@@ -3,6 +3,7 @@
 from app.routes import (
     audit,
     body_regions,
+    changes,
     conditions,
     export,
     fhir,
@@ -35,6 +36,7 @@ routers = [
     export.router,
     meta.router,
     fhir.router,
+    changes.router,
     health.router,
     pages.router,
 ]

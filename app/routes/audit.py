@@ -10,7 +10,7 @@ from pydantic import AwareDatetime
 from app.errors import problem_responses
 from app.http.pagination import make_page
 from app.http.params import PageDep, StrictQueryRoute
-from app.models import AuditAction, AuditEntryPublic, Page, RecordType
+from app.models import AuditAction, AuditEntryPage, RecordType
 from app.reads.audit import audit_page
 from app.store.engine import SessionDep
 from app.writes.keys import EditorDep
@@ -18,7 +18,7 @@ from app.writes.keys import EditorDep
 router = APIRouter(prefix="/v1/audit", tags=["curation"], route_class=StrictQueryRoute)
 
 
-@router.get("", response_model=Page[AuditEntryPublic], responses=problem_responses(401, 403, 422))
+@router.get("", response_model=AuditEntryPage, responses=problem_responses(401, 403, 422))
 def list_audit_entries(
     request: Request,
     response: Response,
@@ -33,11 +33,18 @@ def list_audit_entries(
         Query(
             min_length=1,
             max_length=200,
+            pattern=r"^[^\x00]*$",  # no NUL: the request guard refuses it before any route
             description="Only writes to this record: a slug, or a link's id (with record_type).",
         ),
     ] = None,
     key_name: Annotated[
-        str | None, Query(min_length=1, max_length=80, description="Only writes by this key.")
+        str | None,
+        Query(
+            min_length=1,
+            max_length=80,
+            pattern=r"^[^\x00]*$",
+            description="Only writes by this key.",
+        ),
     ] = None,
     action: Annotated[AuditAction | None, Query(description="Only this kind of write.")] = None,
     since: Annotated[

@@ -6,20 +6,23 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
+from typing_extensions import TypeAliasType
 
 from app.errors import problem_responses
 from app.http.pagination import absolute_url, make_page
 from app.http.params import PageDep, StrictQueryRoute
-from app.models import BodyRegionPublic, Page
+from app.models import BodyRegionListPage, BodyRegionPublic
 from app.reads.body_regions import body_region_counts
 from app.store.engine import SessionDep
 
 router = APIRouter(prefix="/v1/body-regions", tags=["conditions"], route_class=StrictQueryRoute)
 
-BodyRegionSort = Literal["slug", "-slug", "condition_count", "-condition_count"]
+BodyRegionSort = TypeAliasType(
+    "BodyRegionSort", Literal["slug", "-slug", "condition_count", "-condition_count"]
+)
 
 
-@router.get("", response_model=Page[BodyRegionPublic], responses=problem_responses(422))
+@router.get("", response_model=BodyRegionListPage, responses=problem_responses(422))
 def list_body_regions(
     request: Request,
     session: SessionDep,

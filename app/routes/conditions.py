@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from typing_extensions import TypeAliasType
 
 from app.errors import problem_responses
+from app.http.fields import cut, model_tree
 from app.http.pagination import page_body_response
 from app.http.params import IsoDate, PageDep, StrictQueryRoute, search_text, slug_filter
 from app.http.prebuilt import PrebuiltJSON
@@ -15,7 +17,9 @@ from app.models import (
     ConditionCreate,
     ConditionDetail,
     ConditionListPage,
+    ConditionTherapiesBriefPage,
     ConditionTherapiesPage,
+    ConditionTherapyBrief,
     EvidenceLevel,
 )
 from app.reads.conditions import (
@@ -32,9 +36,22 @@ from app.writes.service import CONDITION
 
 router = APIRouter(prefix="/v1/conditions", tags=["conditions"], route_class=StrictQueryRoute)
 
-ConditionSort = Literal[
-    "name", "-name", "slug", "-slug", "body_region", "-body_region", "reviewed_on", "-reviewed_on"
-]
+ConditionSort = TypeAliasType(
+    "ConditionSort",
+    Literal[
+        "name",
+        "-name",
+        "slug",
+        "-slug",
+        "body_region",
+        "-body_region",
+        "reviewed_on",
+        "-reviewed_on",
+    ],
+)
+
+ConditionTherapiesView = TypeAliasType("ConditionTherapiesView", Literal["full", "summary"])
+SUMMARY = model_tree(ConditionTherapyBrief)
 
 ROUTES = RecordRoutes(
     kind=CONDITION,
@@ -139,7 +156,7 @@ add_detail_route(router, ROUTES)
 
 @router.get(
     "/{slug}/therapies",
-    response_model=ConditionTherapiesPage,
+    response_model=ConditionTherapiesPage | ConditionTherapiesBriefPage,
     response_class=PrebuiltJSON,
     responses=problem_responses(404, 422),
 )
@@ -152,6 +169,14 @@ async def read_condition_therapies(
         Query(description="Only therapies whose best evidence is at least this strong."),
     ] = None,
     injectate: Annotated[str | None, slug_filter("Only therapies that inject this.")] = None,
+    view: Annotated[
+        ConditionTherapiesView,
+        Query(
+            description="`summary`: each therapy in brief (ConditionTherapiesBriefPage), the "
+            "condition and the therapy said once instead of inside every nested item, without "
+            "quotes and notes; a fraction of the full answer's size."
+        ),
+    ] = "full",
 ) -> Response:
     """For a condition: every therapy, its evidence for the condition apart from general claims."""
     filters: dict[str, Any] = {"injectate": injectate}
@@ -159,7 +184,8 @@ async def read_condition_therapies(
         filters["max_rank"] = EVIDENCE_RANK[min_evidence]
     values = {name: value for name, value in filters.items() if value is not None}
     found = await run_read(request, condition_therapy_page, slug, values, page.limit, page.offset)
-    return page_body_response(request, found, page)
+    response = page_body_response(request, found, page)
+    return cut(response, SUMMARY, page=True) if view == "summary" else response
 
 
 add_write_routes(router, ROUTES)

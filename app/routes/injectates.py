@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
+from typing_extensions import TypeAliasType
 
 from app.errors import problem_responses
 from app.http.pagination import page_body_response
 from app.http.params import PageDep, StrictQueryRoute, slug_filter
 from app.http.prebuilt import PrebuiltJSON
-from app.models import InjectateCreate, InjectateDetail, InjectatePublic, Page
+from app.models import InjectateCreate, InjectateDetail, InjectateListPage
 from app.reads.injectates import injectate_detail, injectate_page
 from app.routes.record_routes import Docs, RecordRoutes, add_detail_route, add_write_routes
 from app.store.engine import run_read
@@ -18,12 +19,12 @@ from app.writes.service import INJECTATE
 
 router = APIRouter(prefix="/v1/injectates", tags=["injectates"], route_class=StrictQueryRoute)
 
-InjectateSort = Literal["name", "-name", "slug", "-slug"]
+InjectateSort = TypeAliasType("InjectateSort", Literal["name", "-name", "slug", "-slug"])
 
 
 @router.get(
     "",
-    response_model=Page[InjectatePublic],
+    response_model=InjectateListPage,
     response_class=PrebuiltJSON,
     responses=problem_responses(422),
 )
@@ -31,7 +32,7 @@ async def list_injectates(
     request: Request,
     page: PageDep,
     therapy: Annotated[str | None, slug_filter("Only injectates this therapy uses.")] = None,
-    sort: InjectateSort = "name",
+    sort: Annotated[InjectateSort, Query()] = "name",
 ) -> Response:
     """List injectates, optionally those a therapy uses."""
     filters = {} if therapy is None else {"therapy": therapy}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from typing_extensions import TypeAliasType
 
 from app.errors import problem_responses
 from app.http.pagination import page_body_response
@@ -19,16 +20,19 @@ from app.writes.service import OUTCOME
 
 router = APIRouter(prefix="/v1/outcomes", tags=["outcomes"], route_class=StrictQueryRoute)
 
-OutcomeSort = Literal[
-    "evidence",
-    "-evidence",
-    "slug",
-    "-slug",
-    "sample_size",
-    "-sample_size",
-    "reviewed_on",
-    "-reviewed_on",
-]
+OutcomeSort = TypeAliasType(
+    "OutcomeSort",
+    Literal[
+        "evidence",
+        "-evidence",
+        "slug",
+        "-slug",
+        "sample_size",
+        "-sample_size",
+        "reviewed_on",
+        "-reviewed_on",
+    ],
+)
 
 
 @router.get(

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from typing_extensions import TypeAliasType
 
 from app.errors import problem_responses
 from app.http.pagination import page_body_response
 from app.http.params import PageDep, StrictQueryRoute, slug_filter
 from app.http.prebuilt import PrebuiltJSON
-from app.models import Page, SideEffectCreate, SideEffectDetail, SideEffectPublic
+from app.models import SideEffectCreate, SideEffectDetail, SideEffectListPage
 from app.reads.side_effects import side_effect_detail, side_effect_page
 from app.routes.record_routes import Docs, RecordRoutes, add_detail_route, add_write_routes
 from app.store.engine import run_read
@@ -18,12 +19,12 @@ from app.writes.service import SIDE_EFFECT
 
 router = APIRouter(prefix="/v1/side-effects", tags=["side-effects"], route_class=StrictQueryRoute)
 
-SideEffectSort = Literal["name", "-name", "slug", "-slug"]
+SideEffectSort = TypeAliasType("SideEffectSort", Literal["name", "-name", "slug", "-slug"])
 
 
 @router.get(
     "",
-    response_model=Page[SideEffectPublic],
+    response_model=SideEffectListPage,
     response_class=PrebuiltJSON,
     responses=problem_responses(422),
 )
@@ -34,7 +35,7 @@ async def list_side_effects(
     serious: Annotated[
         bool | None, Query(description="Only serious (or non-serious) ones.")
     ] = None,
-    sort: SideEffectSort = "name",
+    sort: Annotated[SideEffectSort, Query()] = "name",
 ) -> Response:
     """List side effects, optionally those reported for a therapy."""
     values: dict[str, Any] = {"therapy": therapy, "serious": serious}

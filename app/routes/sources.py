@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from typing_extensions import TypeAliasType
 
 from app.errors import problem_responses
 from app.http.pagination import page_body_response
 from app.http.params import PageDep, StrictQueryRoute
 from app.http.prebuilt import PrebuiltJSON
-from app.models import Page, SourceCreate, SourceDetail, SourceKind, SourcePublic
+from app.models import SourceCreate, SourceDetail, SourceKind, SourceListPage
 from app.reads.sources import source_detail, source_page
 from app.routes.record_routes import Docs, RecordRoutes, add_detail_route, add_write_routes
 from app.store.engine import run_read
@@ -18,12 +19,14 @@ from app.writes.service import SOURCE
 
 router = APIRouter(prefix="/v1/sources", tags=["sources"], route_class=StrictQueryRoute)
 
-SourceSort = Literal["slug", "-slug", "title", "-title", "year", "-year"]
+SourceSort = TypeAliasType(
+    "SourceSort", Literal["slug", "-slug", "title", "-title", "year", "-year"]
+)
 
 
 @router.get(
     "",
-    response_model=Page[SourcePublic],
+    response_model=SourceListPage,
     response_class=PrebuiltJSON,
     responses=problem_responses(422),
 )
@@ -32,7 +35,7 @@ async def list_sources(
     page: PageDep,
     kind: Annotated[SourceKind | None, Query(description="Only sources of this kind.")] = None,
     year: Annotated[int | None, Query(ge=1800, le=2100, description="Published that year.")] = None,
-    sort: SourceSort = "slug",
+    sort: Annotated[SourceSort, Query()] = "slug",
 ) -> Response:
     """List sources, optionally by kind or year."""
     values: dict[str, Any] = {"kind": None if kind is None else kind.value, "year": year}

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
+from typing_extensions import TypeAliasType
 
 from app.errors import problem_responses
 from app.http.pagination import page_body_response
 from app.http.params import PageDep, StrictQueryRoute, slug_filter
 from app.http.prebuilt import PrebuiltJSON
-from app.models import Page, TherapyDetail, TherapyPublic, TherapyWrite
+from app.models import TherapyDetail, TherapyListPage, TherapyWrite
 from app.reads.therapies import therapy_detail, therapy_page
 from app.routes.record_routes import Docs, RecordRoutes, add_detail_route, add_write_routes
 from app.store.engine import run_read
@@ -18,12 +19,14 @@ from app.writes.service import THERAPY
 
 router = APIRouter(prefix="/v1/therapies", tags=["therapies"], route_class=StrictQueryRoute)
 
-TherapySort = Literal["name", "-name", "slug", "-slug", "updated_at", "-updated_at"]
+TherapySort = TypeAliasType(
+    "TherapySort", Literal["name", "-name", "slug", "-slug", "updated_at", "-updated_at"]
+)
 
 
 @router.get(
     "",
-    response_model=Page[TherapyPublic],
+    response_model=TherapyListPage,
     response_class=PrebuiltJSON,
     responses=problem_responses(422),
 )
@@ -33,7 +36,7 @@ async def list_therapies(
     condition: Annotated[str | None, slug_filter("Only therapies used for this condition.")] = None,
     injectate: Annotated[str | None, slug_filter("Only therapies that inject this.")] = None,
     side_effect: Annotated[str | None, slug_filter("Only therapies with this side effect.")] = None,
-    sort: TherapySort = "name",
+    sort: Annotated[TherapySort, Query()] = "name",
 ) -> Response:
     """List therapies, optionally those for a condition or using an injectate."""
     values = {"condition": condition, "injectate": injectate, "side_effect": side_effect}

@@ -66,6 +66,7 @@ from app.models import (
 from app.search.index import TYPE_OF_TABLE, index_is_current, rebuild_index, sync_index
 from app.store.version import begin_write, bump_version
 from app.writes.audit import append_document_entry
+from app.writes.slug_history import RECORD_TYPES, former_slugs, sync_former_slugs
 
 # --------------------------------------------------------------------------------------------
 # Problems
@@ -638,6 +639,17 @@ def sync_document(
     session.flush()
     for spec in reversed(ENTITIES):
         syncer.remove_entities(spec, removed[spec.key])
+    for spec in ENTITIES:
+        ids = syncer.ids[spec.key]
+        sync_former_slugs(
+            session,
+            RECORD_TYPES[spec.key],
+            {
+                former: ids[item.slug]
+                for item in getattr(document, spec.key)
+                for former in item.former_slugs
+            },
+        )
     sync_index(
         session,
         changed={
@@ -875,9 +887,12 @@ def export_raw(session: Session) -> dict[str, Any]:
     document: dict[str, Any] = {}
     for spec in ENTITIES:
         lists = source_lists(spec) if spec.source_link is not None else {}
+        history = former_slugs(session, RECORD_TYPES[spec.key])
         records = []
         for row in rows[spec.key]:
             data = entry(spec, row)
+            if row.id in history:
+                data["former_slugs"] = history[row.id]
             if spec.source_link is not None:
                 data["sources"] = lists.get(row.id, [])
             if spec.key == "therapies":
@@ -902,4 +917,8 @@ def canonical_json(document: dict[str, Any]) -> bytes:
 
 def content_hash(document: SeedDocument) -> str:
     raw = document.model_dump(mode="json", exclude_none=True)
+    for key in RECORD_TYPES:  # no history is the same document as before the field existed
+        for item in raw.get(key, []):
+            if not item.get("former_slugs"):
+                item.pop("former_slugs", None)
     return hashlib.sha256(orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)).hexdigest()

@@ -77,6 +77,7 @@ from app.writes.seed import (
     records_held,
     sync_document,
 )
+from app.writes.slug_history import claim_slug, forget_record, keep_former_slug
 
 # --------------------------------------------------------------------------------------------
 # What can be written, described once from the seed's specs
@@ -561,6 +562,7 @@ def create_record(
         _sync_sources(session, kind, row.id, source_ids, [])
     if not kind.is_link:
         index_record(session, row)
+        claim_slug(session, kind.record_type, row.slug)
     return _commit_row(session, kind, row, therapy, AuditAction.create, actor, now, before=None)
 
 
@@ -602,6 +604,7 @@ def update_record(
         session.rollback()
         return Written(record=key, etag=current, dataset_version=None)
     table: Any = kind.table
+    old_slug = None if kind.is_link else row.slug
     changed = session.exec(
         update(table)
         .where(table.id == row.id, table.version == row.version)
@@ -618,6 +621,8 @@ def update_record(
     session.refresh(row)
     if not kind.is_link:
         index_record(session, row)
+        assert old_slug is not None
+        keep_former_slug(session, kind.record_type, old=old_slug, new=row.slug, record_id=row.id)
     before = {"therapy": therapy.slug} | entry if therapy is not None else entry
     action = AuditAction.update if replacement is None else AuditAction.replace_
     return _commit_row(session, kind, row, therapy, action, actor, now, before=before)
@@ -653,6 +658,7 @@ def delete_record(
     before = _audit_record(session, kind, row, therapy, with_links=kind is THERAPY)
     if not kind.is_link:
         unindex_record(session, row)
+        forget_record(session, kind.record_type, row.id)
     table: Any = kind.table
     deleted = session.exec(
         delete(table)

@@ -45,7 +45,7 @@ def test_get_sends_etag_cache_control_vary(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.headers["etag"].startswith('"1-')
     assert response.headers["cache-control"] == "public, max-age=60"
-    assert response.headers["vary"] == "Accept-Encoding"
+    assert response.headers["vary"] == "Accept, Accept-Encoding"
 
 
 def test_get_with_current_etag_is_304_without_body(client: TestClient) -> None:
@@ -167,7 +167,7 @@ def test_cors_allow_list_answers_listed_origins_only(
     with TestClient(create_app(listed, engine=engine)) as client:
         allowed = client.get(DETAIL, headers={"Origin": "https://clinic.example"})
         assert allowed.headers["access-control-allow-origin"] == "https://clinic.example"
-        assert allowed.headers["vary"] == "Accept-Encoding, Origin"
+        assert allowed.headers["vary"] == "Accept, Accept-Encoding, Origin"
         other = client.get(DETAIL, headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in other.headers
         preflight = client.options(

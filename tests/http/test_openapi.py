@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -70,6 +71,8 @@ EXPECTED_OPERATIONS = {
     ("delete", "/v1/therapies/{slug}/facts/{id}"): "delete_fact",
     ("get", "/v1/audit"): "list_audit_entries",
     ("get", "/v1/export"): "read_export",
+    ("get", "/v1/changes"): "list_changes",
+    ("get", "/v1/dataset"): "read_dataset",
     ("get", "/healthz"): "read_health",
     ("get", "/readyz"): "read_readiness",
 }
@@ -125,7 +128,7 @@ def test_openapi_examples_come_from_the_seed(empty_client: TestClient) -> None:
     for (method, path), operation in found.items():
         # Public reads: writes answer 201/204, the curation reads need a key, and the seed
         # gives no link id for the link reads.
-        public_read = method == "get" and "security" not in operation and "{id}" not in path
+        public_read = method == "get" and not operation["security"] and "{id}" not in path
         if path.startswith("/v1/") and public_read:
             content = operation["responses"]["200"]["content"]["application/json"]
             assert "example" in content, (method, path)
@@ -139,10 +142,116 @@ def test_openapi_document_is_valid(empty_client: TestClient) -> None:
     assert document["openapi"].startswith("3.1")
 
 
-def test_openapi_declares_304_on_every_get(empty_client: TestClient) -> None:
+def test_openapi_declares_304_on_every_cached_get(empty_client: TestClient) -> None:
+    from app.http.openapi import NO_STORE_PATHS
+
     document = empty_client.get("/openapi.json").json()
     for (method, path), operation in operations(document).items():
-        if method == "get":
+        if method == "get" and path not in NO_STORE_PATHS:
             assert "304" in operation["responses"], path
             if path.startswith("/v1/"):
                 assert "ETag" in operation["responses"]["200"]["headers"], path
+
+
+def test_openapi_export_declares_its_seed_document(empty_client: TestClient) -> None:
+    document = empty_client.get("/openapi.json").json()
+    for path in ("/v1/export", "/v1/dataset"):
+        ok = document["paths"][path]["get"]["responses"]["200"]
+        schema = ok["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/SeedDocument"}, path
+
+
+def test_openapi_merge_patch_bodies_are_named_components(empty_client: TestClient) -> None:
+    document = empty_client.get("/openapi.json").json()
+    components = document["components"]["schemas"]
+    patches = [op for (method, _), op in operations(document).items() if method == "patch"]
+    assert len(patches) == 10
+    for operation in patches:
+        body = operation["requestBody"]["content"]["application/merge-patch+json"]["schema"]
+        name = body["$ref"].rsplit("/", 1)[-1]
+        assert name.endswith("Patch") and "required" not in components[name], name
+
+
+def test_openapi_optional_parameters_are_never_nullable(empty_client: TestClient) -> None:
+    text = empty_client.get("/openapi.json").text
+    document = json.loads(text)
+    for key, operation in operations(document).items():
+        for parameter in operation.get("parameters", []):
+            assert {"type": "null"} not in parameter["schema"].get("anyOf", []), (key, parameter)
+
+
+def test_openapi_names_sort_enums_and_pages(empty_client: TestClient) -> None:
+    document = empty_client.get("/openapi.json").json()
+    components = document["components"]["schemas"]
+    assert not [name for name in components if name.startswith("Page_")]
+    sorts = 0
+    for key, operation in operations(document).items():
+        for parameter in operation.get("parameters", []):
+            if parameter["name"] == "sort":
+                name = parameter["schema"]["$ref"].rsplit("/", 1)[-1]
+                assert name.endswith("Sort") and "-slug" in components[name]["enum"], key
+                sorts += 1
+    assert sorts == 7
+    ok = operations(document)[("get", "/v1/therapies")]["responses"]["200"]
+    assert ok["content"]["application/json"]["schema"]["$ref"].endswith("/TherapyListPage")
+
+
+def test_openapi_no_store_reads_declare_what_they_send(
+    seeded_client: TestClient, editor: dict[str, str]
+) -> None:
+    from app.http.openapi import NO_STORE_PATHS
+
+    document = seeded_client.get("/openapi.json").json()
+    for (method, path), operation in operations(document).items():
+        if method != "get" or "{" in path:
+            continue
+        query = "?q=knee" if path == "/v1/search" else ""
+        response = seeded_client.get(path + query, headers=editor)
+        declared = operation["responses"]["200"]["headers"]
+        assert response.status_code == 200, (path, response.text)
+        if path in NO_STORE_PATHS:
+            assert response.headers["cache-control"] == "no-store", path
+            assert "etag" not in response.headers, path
+            assert "ETag" not in declared and "304" not in operation["responses"], path
+        else:
+            assert "etag" in response.headers and "ETag" in declared, path
+
+
+def test_openapi_if_match_is_required_where_its_absence_is_428(
+    seeded_client: TestClient, editor: dict[str, str]
+) -> None:
+    document = seeded_client.get("/openapi.json").json()
+    for (method, path), operation in operations(document).items():
+        if method in ("patch", "put", "delete"):
+            (if_match,) = [p for p in operation["parameters"] if p["name"] == "If-Match"]
+            assert if_match["required"] is True and if_match["schema"]["type"] == "string", path
+    slug = document["paths"]["/v1/sources/{slug}"]["get"]["parameters"][0]["example"]
+    response = seeded_client.patch(f"/v1/sources/{slug}", json={"year": 2001}, headers=editor)
+    assert response.status_code == 428
+
+
+def test_openapi_has_examples_for_path_parameters_and_every_200(
+    seeded_client: TestClient,
+) -> None:
+    document = seeded_client.get("/openapi.json").json()
+    for (method, path), operation in operations(document).items():
+        values = {}
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path":
+                assert "example" in parameter, (method, path, parameter["name"])
+                values[parameter["name"]] = parameter["example"]
+        ok = operation["responses"].get("200")
+        if ok is not None:
+            assert ok["content"]["application/json"].get("example") is not None, (method, path)
+        if method == "get" and values:
+            # The example parameters name records the seed really has.
+            response = seeded_client.get(path.format(**values))
+            assert response.status_code == 200, (path, values)
+
+
+def test_openapi_types_the_audit_records(empty_client: TestClient) -> None:
+    document = empty_client.get("/openapi.json").json()
+    entry = document["components"]["schemas"]["AuditEntryPublic"]["properties"]
+    for side in ("before", "after"):
+        record = next(option for option in entry[side]["anyOf"] if option.get("type") == "object")
+        assert {"slug", "therapy", "add", "changes"} <= set(record["properties"]), side

@@ -49,6 +49,10 @@ def seeded_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
         admin.dispose()
 
 
+HOOKS = "tests.system.schemathesis_hooks"
+ROOT = str(Path(__file__).resolve().parents[2])
+"""What the run leaves out, and why (`fields=`)."""
+
 WARNINGS = ",".join(
     [
         "base_url_mismatch",
@@ -99,7 +103,7 @@ def test_api_conforms_to_its_openapi_document(seeded_database_url: str, tmp_path
             text=True,
             timeout=900,
             check=False,
-            env={**os.environ, "NO_COLOR": "1"},
+            env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": HOOKS, "PYTHONPATH": ROOT},
         )
     summary = result.stdout[-4000:]
     assert result.returncode == 0, summary

@@ -155,7 +155,9 @@ def test_update_therapy_renames_it_and_keeps_its_links(client: TestClient, edito
     )
     assert response.status_code == 200, response.text
     assert response.headers["etag"] == '"therapy/dextrose-prolotherapy/v2"'
-    assert_problem(client.get("/v1/therapies/prolotherapy"), 404)
+    # The old URL redirects (tests/routes/test_slug_history.py).
+    old = client.get("/v1/therapies/prolotherapy", follow_redirects=False)
+    assert old.status_code == 308
     renamed = client.get("/v1/therapies/dextrose-prolotherapy").json()
     assert [i["condition"]["slug"] for i in renamed["indications"]] == ["knee-osteoarthritis"]
     assert [o["slug"] for o in renamed["outcomes"]] == ["trial-2013-womac"]
