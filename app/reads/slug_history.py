@@ -50,11 +50,13 @@ def current_slug(connection: Connection | Session, record_type: RecordType, slug
 
 
 def moved_path(connection: Connection | Session, path: str) -> str | None:
-    """`/v1/<collection>/<former slug>[/...]` with the current slug, or None."""
+    """`/v1/<collection>/<former slug>[/...]`, or a page's `/<collection>/<former slug>[/...]`,
+    with the current slug; None when no record had that slug."""
     parts = path.split("/")
-    if len(parts) < 4 or parts[1] != "v1" or parts[2] not in COLLECTIONS:
+    at = 2 if len(parts) > 2 and parts[1] == "v1" else 1  # where the collection is
+    if len(parts) < at + 2 or parts[at] not in COLLECTIONS:
         return None
-    found = current_slug(connection, COLLECTIONS[parts[2]], parts[3])
+    found = current_slug(connection, COLLECTIONS[parts[at]], parts[at + 1])
     if found is None:
         return None
-    return "/".join([*parts[:3], found, *parts[4:]])
+    return "/".join([*parts[: at + 1], found, *parts[at + 2 :]])

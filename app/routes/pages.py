@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -32,6 +33,7 @@ from app.reads.conditions import (
 )
 from app.reads.injectates import injectate_detail
 from app.reads.side_effects import side_effect_detail
+from app.reads.slug_history import moved_path
 from app.reads.sources import source_detail
 from app.reads.therapies import therapy_detail
 from app.routes.meta import DISCLAIMER
@@ -160,8 +162,13 @@ def page(
     )
 
 
-def not_found(request: Request, error: NotFound) -> Response:
-    """The 404 of a page: an HTML page that says what was missing and where to search."""
+async def not_found(request: Request, error: NotFound) -> Response:
+    """The 404 of a page: an HTML page that says what was missing and where to search; for a
+    renamed record's former slug, 308 to its page (app/reads/slug_history.py)."""
+    moved = await run_read(request, moved_path, request.url.path)
+    if moved is not None:
+        query = request.url.query
+        return RedirectResponse(f"{moved}?{query}" if query else moved, status_code=308)
     return page(
         request, "not_found.html", {"message": error.detail}, json_path=None, status_code=404
     )
@@ -255,7 +262,7 @@ async def read_condition_page(request: Request, slug: str) -> Response:
     try:
         context = await _condition_context(request, slug)
     except NotFound as error:
-        return not_found(request, error)
+        return await not_found(request, error)
     return page(request, "condition.html", context, json_path=f"/v1/conditions/{slug}/therapies")
 
 
@@ -265,7 +272,7 @@ async def read_comparison_page(request: Request, slug: str) -> Response:
     try:
         context = await _condition_context(request, slug)
     except NotFound as error:
-        return not_found(request, error)
+        return await not_found(request, error)
     return page(request, "compare.html", context, json_path=f"/v1/conditions/{slug}/therapies")
 
 
@@ -278,7 +285,7 @@ def _detail_page(
         try:
             record = await read_json(request, read, slug)
         except NotFound as error:
-            return not_found(request, error)
+            return await not_found(request, error)
         return page(request, template, {"record": record}, json_path=f"/v1/{path}/{slug}")
 
     read_page.__name__ = read_page.__qualname__ = name

@@ -100,3 +100,27 @@ def test_seed_and_import_load_former_slugs(
     source.pop("former_slugs")
     load(raw)  # the document holds exactly what it says: no history now
     assert_problem(client.get("/v1/sources/old-clinic-page", follow_redirects=False), 404)
+
+
+def test_pages_of_a_renamed_record_answer_308(client: TestClient, editor: dict[str, str]) -> None:
+    rename(client, editor, "/v1/therapies/prolotherapy", "dextrose-prolotherapy")
+    moved = client.get("/therapies/prolotherapy?x=1", follow_redirects=False)
+    assert moved.status_code == 308
+    assert moved.headers["location"] == "/therapies/dextrose-prolotherapy?x=1"
+    followed = client.get("/therapies/prolotherapy")
+    assert followed.status_code == 200
+    assert followed.headers["content-type"].startswith("text/html")
+    assert client.get("/therapies/never-was").status_code == 404
+
+
+def test_condition_pages_of_a_renamed_condition_answer_308(
+    client: TestClient, editor: dict[str, str]
+) -> None:
+    rename(client, editor, "/v1/conditions/achilles-tendinopathy", "achilles-tendinosis")
+    for old, new in (
+        ("/conditions/achilles-tendinopathy", "/conditions/achilles-tendinosis"),
+        ("/conditions/achilles-tendinopathy/compare", "/conditions/achilles-tendinosis/compare"),
+    ):
+        moved = client.get(old, follow_redirects=False)
+        assert (moved.status_code, moved.headers["location"]) == (308, new)
+        assert client.get(old).status_code == 200

@@ -759,7 +759,7 @@ export interface paths {
         /**
          * Read Readiness
          * @description The database answers, its schema is current and the seed is loaded; `read_only` says
-         *     whether it takes writes.
+         *     whether it takes writes, `replicas` which read replicas are in the rotation.
          */
         get: operations["read_readiness"];
         put?: never;
@@ -2052,6 +2052,12 @@ export interface components {
              * @description The database refuses writes now (a read-only file, mount or standby): reads are served, writes answer 503 `database-read-only`.
              */
             read_only: boolean;
+            /**
+             * Replicas
+             * @description Each read replica of DATABASE_READ_URLS (empty without them). One out of the rotation leaves the process ready: its reads go to the primary.
+             * @default []
+             */
+            replicas: components["schemas"]["ReplicaStatus"][];
         };
         /** RecordCounts */
         RecordCounts: {
@@ -2095,6 +2101,34 @@ export interface components {
              * @description Why it is listed, in words.
              */
             why: string;
+        };
+        /** ReplicaStatus */
+        ReplicaStatus: {
+            /**
+             * Name
+             * @description The replica's host, port and database (no credentials).
+             */
+            name: string;
+            /**
+             * In Rotation
+             * @description GETs may read from it now.
+             */
+            in_rotation: boolean;
+            /**
+             * Dataset Version
+             * @description The dataset version it had replayed when last checked; null: not known.
+             */
+            dataset_version: number | null;
+            /**
+             * Lag Seconds
+             * @description How long its version has been below the primary's; 0 when level.
+             */
+            lag_seconds: number;
+            /**
+             * Problem
+             * @description Why it is out of the rotation; null when it is in.
+             */
+            problem: string | null;
         };
         /** SearchHit */
         SearchHit: {
@@ -3468,6 +3502,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description RFC 8288 link to the record's HTML page: `</conditions/{slug}>; rel="alternate"; type="text/html"`. */
+                    Link?: string;
                     /** @description Strong validator of this representation; send it back in If-None-Match. */
                     ETag?: string;
                     /** @description public, max-age=<CACHE_MAX_AGE seconds> */
@@ -6300,6 +6336,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description RFC 8288 link to the record's HTML page: `</conditions/{slug}>; rel="alternate"; type="text/html"`. */
+                    Link?: string;
                     /** @description Strong validator of this representation; send it back in If-None-Match. */
                     ETag?: string;
                     /** @description public, max-age=<CACHE_MAX_AGE seconds> */
@@ -7081,6 +7119,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description RFC 8288 link to the record's HTML page: `</conditions/{slug}>; rel="alternate"; type="text/html"`. */
+                    Link?: string;
                     /** @description Strong validator of this representation; send it back in If-None-Match. */
                     ETag?: string;
                     /** @description public, max-age=<CACHE_MAX_AGE seconds> */
@@ -7694,6 +7734,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description RFC 8288 link to the record's HTML page: `</conditions/{slug}>; rel="alternate"; type="text/html"`. */
+                    Link?: string;
                     /** @description Strong validator of this representation; send it back in If-None-Match. */
                     ETag?: string;
                     /** @description public, max-age=<CACHE_MAX_AGE seconds> */
@@ -8931,6 +8973,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description RFC 8288 link to the record's HTML page: `</conditions/{slug}>; rel="alternate"; type="text/html"`. */
+                    Link?: string;
                     /** @description Strong validator of this representation; send it back in If-None-Match. */
                     ETag?: string;
                     /** @description public, max-age=<CACHE_MAX_AGE seconds> */
