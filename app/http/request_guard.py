@@ -105,13 +105,12 @@ class RequestGuardMiddleware:
                 message = dict(message, headers=[*message.get("headers", []), *added])
             await send(message)
 
-        own_error = self._with_error_headers(scope, send_with_id)
         try:
             refusal = self._refuse(scope)
             if refusal is None and self.rate_limiter is not None:
                 refusal = self._rate_limit(scope, added)
             if refusal is not None:
-                await refusal(scope, receive, own_error)
+                await refusal(scope, receive, self._with_error_headers(scope, send_with_id))
             elif self.stored_answer and (stored := self.stored_answer(scope)) is not None:
                 state["status"] = stored.status
                 await send(stored.start(*added))
@@ -120,7 +119,9 @@ class RequestGuardMiddleware:
                 await self.app(scope, self._limited(receive), send_with_id)
         except BodyTooLarge:
             if not state["status"]:
-                await self._too_large(scope)(scope, receive, own_error)
+                await self._too_large(scope)(
+                    scope, receive, self._with_error_headers(scope, send_with_id)
+                )
         except Exception as error:
             error_log.error(
                 "unhandled error",
@@ -131,7 +132,7 @@ class RequestGuardMiddleware:
                 response = problem_response(
                     500, "The server could not answer this request.", instance=scope["path"]
                 )
-                await response(scope, receive, own_error)
+                await response(scope, receive, self._with_error_headers(scope, send_with_id))
         finally:
             if self.access_log is not None:
                 self.access_log.add(
