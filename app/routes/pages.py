@@ -12,17 +12,15 @@ Why pages in the app and how: docs/decisions/0017-html-pages-in-the-app.md.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
-from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from app.errors import NotFound
+from app.http.html import page, templates
 from app.models import SLUG_PATTERN
 from app.reads.body_regions import body_region_counts
 from app.reads.conditions import (
@@ -40,126 +38,14 @@ from app.routes.meta import DISCLAIMER
 from app.search.query import MAX_QUERY_LENGTH
 from app.store.engine import SessionDep, run_read
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "pages" / "templates"
-
-# Everything a page loads comes from this origin, and nothing runs inline: the one script and
-# the one stylesheet are files (app/static/pages).
-PAGE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; "
-    "frame-ancestors 'none'"
-)
-
 SEARCH_LIMIT = 50
 """Conditions per search page; more are a `next` link away."""
 ALL = 500
 """A condition's therapies on its page: all of them (the JSON's page limit is the bound)."""
 
-LABELS = {
-    "systematic-review": "Systematic review",
-    "rct": "Randomised controlled trial",
-    "cohort": "Cohort study",
-    "case-series": "Case series",
-    "expert-opinion": "Expert opinion",
-    "practitioner-claim": "Practitioner claim",
-    "between-groups": "Between groups",
-    "within-group": "Within one group (before and after)",
-    "none": "No comparison",
-    "favours-therapy": "Favours the therapy",
-    "no-difference": "No difference",
-    "favours-comparator": "Favours the comparator",
-    "improved-uncontrolled": "Improved, uncontrolled",
-    "unclear": "Unclear",
-    "very-common": "Very common",
-    "common": "Common",
-    "uncommon": "Uncommon",
-    "rare": "Rare",
-    "not-observed": "Not observed",
-    "unknown": "Unknown",
-    "ankle-foot": "Ankle and foot",
-    "hip-pelvis": "Hip and pelvis",
-    "low-back": "Low back",
-    "head-neck": "Head and neck",
-    "web-page": "Web page",
-    "journal-article": "Journal article",
-    "book-chapter": "Book chapter",
-    "trial-registry": "Trial registry entry",
-    "code-set": "Code set",
-    "local-anaesthetic": "Local anaesthetic",
-    "proponent": "Proponent",
-    "independent": "Independent",
-    "very-low": "Very low",
-}
-
-
-def label(value: str | None) -> str:
-    """A vocabulary value as a reader says it: `favours-therapy` -> "Favours the therapy"."""
-    if value is None:
-        return ""
-    return LABELS.get(value) or value.replace("-", " ").capitalize()
-
-
-def _number(value: float) -> str:
-    return f"{value:g}"
-
-
-def percent(low: float | None, high: float | None) -> str:
-    """A concentration range: 10, 10 -> "10%"; 12.5, 25 -> "12.5–25%"; none -> ""."""
-    if low is None and high is None:
-        return ""
-    if low is None or high is None or low == high:
-        return f"{_number(low if low is not None else high)}%"  # type: ignore[arg-type]
-    return f"{_number(low)}–{_number(high)}%"
-
-
-def value_range(low: float | None, high: float | None, unit: str | None) -> str:
-    """A reported value or range with its unit ("" when none)."""
-    if low is None and high is None:
-        return ""
-    if low is None or high is None or low == high:
-        text = _number(low if low is not None else high)  # type: ignore[arg-type]
-    else:
-        text = f"{_number(low)}–{_number(high)}"
-    return f"{text} {unit}" if unit else text
-
-
-def _environment() -> Environment:
-    environment = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.filters |= {"label": label, "percent": percent, "value_range": value_range}
-    environment.globals |= {"disclaimer": DISCLAIMER}
-    return environment
-
-
-templates = Jinja2Templates(env=_environment())
+templates.env.globals["disclaimer"] = DISCLAIMER
 
 router = APIRouter(include_in_schema=False)
-
-
-def page(
-    request: Request,
-    template: str,
-    context: dict[str, Any],
-    *,
-    json_path: str | None,
-    status_code: int = 200,
-) -> Response:
-    """A rendered page with its security policy, and a `Link` to its JSON when it has one."""
-    headers = {"content-security-policy": PAGE_CSP}
-    if json_path is not None:
-        headers["link"] = f'<{json_path}>; rel="alternate"; type="application/json"'
-    return templates.TemplateResponse(
-        request,
-        template,
-        {"json_path": json_path, **context},
-        status_code=status_code,
-        headers=headers,
-    )
 
 
 async def not_found(request: Request, error: NotFound) -> Response:
@@ -250,30 +136,27 @@ def _query(params: dict[str, Any]) -> str:
     return f"?{urlencode(params)}" if params else ""
 
 
-async def _condition_context(request: Request, slug: str) -> dict[str, Any]:
-    condition = await read_json(request, condition_detail, slug)
-    found = await run_read(request, condition_therapy_page, slug, {}, ALL, 0)
-    return {"condition": condition, "therapies": orjson.loads(found.items)}
+async def _condition_page(request: Request, slug: str, template: str) -> Response:
+    """A condition's therapies, from the reads its JSON uses, rendered with `template`."""
+    try:
+        condition = await read_json(request, condition_detail, slug)
+        found = await run_read(request, condition_therapy_page, slug, {}, ALL, 0)
+    except NotFound as error:
+        return await not_found(request, error)
+    context = {"condition": condition, "therapies": orjson.loads(found.items)}
+    return page(request, template, context, json_path=f"/v1/conditions/{slug}/therapies")
 
 
 @router.get("/conditions/{slug}", name="read_condition_page")
 async def read_condition_page(request: Request, slug: str) -> Response:
     """A condition: every therapy with its evidence, protocols, side effects and sources."""
-    try:
-        context = await _condition_context(request, slug)
-    except NotFound as error:
-        return await not_found(request, error)
-    return page(request, "condition.html", context, json_path=f"/v1/conditions/{slug}/therapies")
+    return await _condition_page(request, slug, "condition.html")
 
 
 @router.get("/conditions/{slug}/compare", name="read_comparison_page")
 async def read_comparison_page(request: Request, slug: str) -> Response:
     """A condition's therapies side by side."""
-    try:
-        context = await _condition_context(request, slug)
-    except NotFound as error:
-        return await not_found(request, error)
-    return page(request, "compare.html", context, json_path=f"/v1/conditions/{slug}/therapies")
+    return await _condition_page(request, slug, "compare.html")
 
 
 def _detail_page(

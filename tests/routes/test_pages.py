@@ -13,9 +13,10 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
+from app.http.html import PAGE_CSP, label, percent, value_range
 from app.models import RecordType
 from app.routes.meta import DISCLAIMER
-from app.routes.pages import PAGE_CSP, SEARCH_LIMIT, label, percent, value_range
+from app.routes.pages import SEARCH_LIMIT
 from tests.curation import new_record
 from tests.factories import seed_document
 
